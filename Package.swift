@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// podrun: an OCI runtime and pod sandbox manager for Linux.
+let package = Package(
+    name: "podrun",
+    products: [
+        .executable(name: "podrun", targets: ["podrun"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C: only what Swift cannot call (variadic syscalls, ioctls, CMSG macros, fork).
+        .target(name: "CPodrunShim"),
+        .systemLibrary(name: "CLibseccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+
+        // The one error type and small shared pieces.
+        .target(name: "PodrunCore"),
+        // OCI runtime-spec and image-spec types: pure data, no I/O.
+        .target(name: "OCISpec", dependencies: ["PodrunCore"]),
+        // Swift wrappers over the shim and the C libraries.
+        .target(name: "LinuxSys", dependencies: ["PodrunCore", "OCISpec", "CPodrunShim", "CLibcap", "CLibseccomp"]),
+        // cgroup v1 and v2 managers.
+        .target(name: "Cgroups", dependencies: ["PodrunCore", "OCISpec", "LinuxSys"]),
+        // The runtime: container lifecycle, init, rootfs.
+        .target(name: "Sandbox", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "Cgroups"]),
+        // The CLI.
+        .executableTarget(name: "podrun", dependencies: [
+            "Sandbox", "OCISpec", "PodrunCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
+        .testTarget(name: "LinuxSysTests", dependencies: ["LinuxSys"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        // Runs the built podrun binary as root against the real kernel.
+        .testTarget(name: "IntegrationTests", dependencies: []),
+    ]
+)

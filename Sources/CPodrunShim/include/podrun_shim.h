@@ -1,0 +1,49 @@
+// podrun's C shim: only what Swift cannot call directly (variadic syscalls and ioctls, CMSG macros,
+// fork, makedev). Every function returns -1 and sets errno on failure, like the calls it wraps.
+#ifndef PODRUN_SHIM_H
+#define PODRUN_SHIM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/// fork(2). Only the single-threaded `podrun init` and exec helpers call it.
+pid_t podrun_fork(void);
+int podrun_unshare(int flags);
+int podrun_setns(int fd, int nstype);
+int podrun_pivot_root(const char *new_root, const char *put_old);
+int podrun_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
+int podrun_umount2(const char *target, int flags);
+/// openat2(2) with the given resolve flags (RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, ...).
+int podrun_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+int podrun_close_range(unsigned int first, unsigned int last, unsigned int flags);
+int podrun_mknodat(int dirfd, const char *path, mode_t mode, unsigned int major, unsigned int minor);
+unsigned int podrun_major(uint64_t dev);
+unsigned int podrun_minor(uint64_t dev);
+int podrun_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+int podrun_setrlimit(int resource, uint64_t soft, uint64_t hard);
+int podrun_setgroups(size_t count, const gid_t *gids);
+int podrun_setresuid(uid_t r, uid_t e, uid_t s);
+int podrun_setresgid(gid_t r, gid_t e, gid_t s);
+int podrun_pidfd_open(pid_t pid);
+int podrun_pidfd_send_signal(int pidfd, int sig);
+int podrun_sethostname(const char *name, size_t len);
+int podrun_setdomainname(const char *name, size_t len);
+/// Loads a classic BPF seccomp program (compiled in the parent) with the seccomp(2) flags.
+int podrun_seccomp_load(const void *filter, size_t instructions, unsigned int flags);
+
+/// Sends one fd with a one-byte payload over a unix socket (SCM_RIGHTS).
+int podrun_send_fd(int sock, int fd);
+/// Receives one fd sent with `podrun_send_fd`; returns the fd.
+int podrun_recv_fd(int sock);
+
+/// The controlling-terminal and pty ioctls.
+int podrun_ioctl_set_ctty(int fd);
+int podrun_ioctl_ptsnum(int fd, unsigned int *num);
+int podrun_ioctl_unlock_pt(int fd);
+int podrun_ioctl_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
+int podrun_ioctl_set_winsize(int fd, unsigned short rows, unsigned short cols);
+
+/// Number of threads of this process (from /proc/self/stat's field 20), or -1.
+int podrun_thread_count(void);
+
+#endif

@@ -1,0 +1,147 @@
+#define _GNU_SOURCE
+#include "podrun_shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <unistd.h>
+
+pid_t podrun_fork(void) { return fork(); }
+int podrun_unshare(int flags) { return unshare(flags); }
+int podrun_setns(int fd, int nstype) { return setns(fd, nstype); }
+int podrun_pivot_root(const char *new_root, const char *put_old) {
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+int podrun_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data) {
+    return mount(source, target, fstype, flags, data);
+}
+int podrun_umount2(const char *target, int flags) { return umount2(target, flags); }
+
+int podrun_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof(how));
+    how.flags = flags;
+    how.mode = mode;
+    how.resolve = resolve;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+int podrun_close_range(unsigned int first, unsigned int last, unsigned int flags) {
+    return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+int podrun_mknodat(int dirfd, const char *path, mode_t mode, unsigned int major, unsigned int minor) {
+    return mknodat(dirfd, path, mode, makedev(major, minor));
+}
+unsigned int podrun_major(uint64_t dev) { return major(dev); }
+unsigned int podrun_minor(uint64_t dev) { return minor(dev); }
+
+int podrun_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
+    return prctl(option, a2, a3, a4, a5);
+}
+
+int podrun_setrlimit(int resource, uint64_t soft, uint64_t hard) {
+    struct rlimit rl = {.rlim_cur = soft, .rlim_max = hard};
+    return setrlimit(resource, &rl);
+}
+
+int podrun_setgroups(size_t count, const gid_t *gids) { return (int)syscall(SYS_setgroups, count, gids); }
+/* Raw syscalls: glibc's wrappers broadcast to every thread, which is not needed in single-threaded init. */
+int podrun_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(SYS_setresuid, r, e, s); }
+int podrun_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(SYS_setresgid, r, e, s); }
+int podrun_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+int podrun_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
+int podrun_sethostname(const char *name, size_t len) { return sethostname(name, len); }
+int podrun_setdomainname(const char *name, size_t len) { return setdomainname(name, len); }
+
+int podrun_seccomp_load(const void *filter, size_t instructions, unsigned int flags) {
+    struct sock_fprog prog = {.len = (unsigned short)instructions, .filter = (struct sock_filter *)filter};
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
+
+int podrun_send_fd(int sock, int fd) {
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof(u));
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+int podrun_recv_fd(int sock) {
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -1;
+    if (n == 0) { errno = ECONNRESET; return -1; }
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) { errno = EBADMSG; return -1; }
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+int podrun_ioctl_set_ctty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
+int podrun_ioctl_ptsnum(int fd, unsigned int *num) { return ioctl(fd, TIOCGPTN, num); }
+int podrun_ioctl_unlock_pt(int fd) { int unlock = 0; return ioctl(fd, TIOCSPTLCK, &unlock); }
+int podrun_ioctl_get_winsize(int fd, unsigned short *rows, unsigned short *cols) {
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) < 0) return -1;
+    *rows = ws.ws_row;
+    *cols = ws.ws_col;
+    return 0;
+}
+int podrun_ioctl_set_winsize(int fd, unsigned short rows, unsigned short cols) {
+    struct winsize ws = {.ws_row = rows, .ws_col = cols};
+    return ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+int podrun_thread_count(void) {
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p) return -1;
+    /* after ") " come fields 3..; threads is field 20 */
+    int field = 2;
+    for (; *p && field < 20; p++) if (*p == ' ') field++;
+    int threads = -1;
+    if (sscanf(p, "%d", &threads) != 1) return -1;
+    return threads;
+}
