@@ -9,11 +9,14 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -126,6 +129,33 @@ int podrun_ioctl_get_winsize(int fd, unsigned short *rows, unsigned short *cols)
 int podrun_ioctl_set_winsize(int fd, unsigned short rows, unsigned short cols) {
     struct winsize ws = {.ws_row = rows, .ws_col = cols};
     return ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+int podrun_memfd(const char *name, int sealable) {
+    return memfd_create(name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
+}
+int podrun_seal_readonly(int fd) {
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+}
+
+int podrun_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+int podrun_signalfd_all(void) {
+    sigset_t mask;
+    sigfillset(&mask);
+    sigdelset(&mask, SIGSEGV);
+    sigdelset(&mask, SIGBUS);
+    sigdelset(&mask, SIGILL);
+    sigdelset(&mask, SIGFPE);
+    return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+int podrun_signalfd_read(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t n;
+    do { n = read(fd, &info, sizeof(info)); } while (n < 0 && errno == EINTR);
+    return n == sizeof(info) ? (int)info.ssi_signo : -1;
 }
 
 int podrun_thread_count(void) {

@@ -28,7 +28,7 @@ public enum ErrorCode: String, Sendable, Codable {
 
 /// The one error type of podrun: a code, a message for a person, the failing path or spec field, and the
 /// underlying cause (an errno, or another error's description).
-public struct PodrunError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct PodrunError: Error, CustomStringConvertible, Sendable, Equatable, Codable {
     /// What kind of failure this is.
     public var code: ErrorCode
     /// A sentence for a person, without a trailing period.

@@ -1,1 +1,31 @@
-print("podrun")
+import ArgumentParser
+import Glibc
+import PodrunCore
+import Sandbox
+
+// `podrun init` is the runtime's own helper: it must start fast and stay single-threaded, so it is dispatched
+// before any argument parsing.
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "init" {
+    ContainerInit.main()
+}
+
+do {
+    let (globals, rest) = try GlobalOptions.parse(Array(CommandLine.arguments.dropFirst()))
+    GlobalOptions.current = globals
+    var command = try Podrun.parseAsRoot(rest)
+    try command.run()
+    exit(0)
+} catch let error as PodrunError {
+    Podrun.report(error)
+    exit(1)
+} catch let exit as ExitCode {
+    Glibc.exit(exit.rawValue)
+} catch {
+    let code = Podrun.exitCode(for: error)
+    if code == .success {
+        print(Podrun.fullMessage(for: error))
+        exit(0)
+    }
+    Podrun.report(PodrunError(.invalidArgument, Podrun.message(for: error)))
+    exit(1)
+}

@@ -4,6 +4,7 @@
 #define PODRUN_SHIM_H
 
 #include <stdint.h>
+#include <spawn.h>
 #include <sys/types.h>
 
 /// fork(2). Only the single-threaded `podrun init` and exec helpers call it.
@@ -42,6 +43,19 @@ int podrun_ioctl_ptsnum(int fd, unsigned int *num);
 int podrun_ioctl_unlock_pt(int fd);
 int podrun_ioctl_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
 int podrun_ioctl_set_winsize(int fd, unsigned short rows, unsigned short cols);
+
+/// memfd_create(2) with MFD_CLOEXEC (and MFD_ALLOW_SEALING when `sealable`).
+int podrun_memfd(const char *name, int sealable);
+/// Seals a memfd against writes, growth and shrinking.
+int podrun_seal_readonly(int fd);
+
+/// posix_spawn_file_actions_addclosefrom_np (a GNU extension the Swift importer does not see).
+int podrun_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
+/// A close-on-exec signalfd for every catchable signal (they must be blocked by the caller).
+int podrun_signalfd_all(void);
+/// Reads one signal from a signalfd; returns its number, or -1.
+int podrun_signalfd_read(int fd);
 
 /// Number of threads of this process (from /proc/self/stat's field 20), or -1.
 int podrun_thread_count(void);

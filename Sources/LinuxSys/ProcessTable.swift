@@ -1,0 +1,51 @@
+import CPodrunShim
+import Glibc
+import PodrunCore
+
+/// What /proc says about a process, read without following pids across reuse.
+public enum ProcessTable {
+    /// The fields of /proc/PID/stat after the command name: state (field 3) and start time (field 22).
+    public static func stat(of pid: Int32) -> (state: Character, startTime: UInt64)? {
+        guard let text = try? FileIO.readString("/proc/\(pid)/stat"),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state); field 22 is fields[19].
+        guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }
+        return (state, start)
+    }
+
+    /// Whether `pid` is the same live (not zombie) process that had `startTime`.
+    public static func isAlive(_ pid: Int32, startTime: UInt64?) -> Bool {
+        guard pid > 0, let info = stat(of: pid) else { return false }
+        if info.state == "Z" || info.state == "X" { return false }
+        if let startTime, info.startTime != startTime { return false }
+        return true
+    }
+
+    /// A pidfd for `pid`, after checking that it still is the process that had `startTime`.
+    public static func pidfd(_ pid: Int32, startTime: UInt64?) throws -> Int32 {
+        let fd = podrun_pidfd_open(pid)
+        guard fd >= 0 else { throw PodrunError.system("pidfd_open \(pid)") }
+        // The pidfd pins the process; check its identity after opening, so a reused pid is caught.
+        guard isAlive(pid, startTime: startTime) else {
+            close(fd)
+            throw PodrunError(.invalidState, "container not running")
+        }
+        return fd
+    }
+
+    /// Sends `signal` through a pidfd.
+    public static func signal(pidfd: Int32, _ signal: Int32) throws {
+        guard podrun_pidfd_send_signal(pidfd, signal) == 0 else { throw PodrunError.system("kill") }
+    }
+
+    /// Waits until the process behind `pidfd` exits, up to `timeoutMilliseconds` (-1: forever); true if it did.
+    public static func waitForExit(pidfd: Int32, timeoutMilliseconds: Int32) -> Bool {
+        var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let rc = poll(&entry, 1, timeoutMilliseconds)
+            if rc < 0 && errno == EINTR { continue }
+            return rc > 0
+        }
+    }
+}

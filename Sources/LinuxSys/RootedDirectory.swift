@@ -1,0 +1,100 @@
+import CPodrunShim
+import Glibc
+import PodrunCore
+
+/// A directory that acts as `/` for every path resolved through it.
+///
+/// Paths are resolved with `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`: `..` stops at the directory and
+/// an absolute symlink inside it (`/`, `../../etc`) resolves inside it too, so a hostile rootfs cannot send a
+/// mount or a write to the host. Callers act through the returned descriptors (`/proc/self/fd/N`), never
+/// through a path string that the kernel would resolve again.
+public struct RootedDirectory: ~Copyable {
+    /// The directory's descriptor (O_PATH).
+    public let fd: Int32
+    /// The host path it was opened from (for messages only).
+    public let hostPath: String
+
+    static let RESOLVE_NO_MAGICLINKS: UInt64 = 0x02
+    static let RESOLVE_IN_ROOT: UInt64 = 0x10
+    /// open(2)'s O_PATH, which the Swift importer does not expose.
+    public static let O_PATH: Int32 = 0o10000000
+
+    /// Opens `path` (a host path) as the root.
+    public init(opening path: String) throws {
+        let fd = Glibc.open(path, RootedDirectory.O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw PodrunError.system("open rootfs", path: path) }
+        self.fd = fd
+        self.hostPath = path
+    }
+
+    deinit { close(fd) }
+
+    /// Opens `path` resolved inside the root; returns a new descriptor the caller closes.
+    public func open(_ path: String, flags: Int32, mode: mode_t = 0) throws -> Int32 {
+        let rel = RootedDirectory.relative(path)
+        let fd = podrun_openat2(self.fd, rel.isEmpty ? "." : rel, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)),
+                                UInt64(mode), RootedDirectory.RESOLVE_IN_ROOT | RootedDirectory.RESOLVE_NO_MAGICLINKS)
+        guard fd >= 0 else {
+            let e = errno
+            throw PodrunError(e == ENOENT ? .notFound : .system, "open", path: "\(hostPath)/\(rel)", errno: e)
+        }
+        return fd
+    }
+
+    /// An O_PATH descriptor of `path` inside the root, which must exist.
+    public func openPath(_ path: String) throws -> Int32 {
+        try open(path, flags: RootedDirectory.O_PATH)
+    }
+
+    /// Makes the directory `path` and its missing parents inside the root; returns an O_PATH descriptor of it.
+    public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws -> Int32 {
+        let parts = RootedDirectory.relative(path).split(separator: "/").map(String.init)
+        var prefix = ""
+        var current = try open("", flags: RootedDirectory.O_PATH | O_DIRECTORY)
+        for part in parts {
+            let next = prefix.isEmpty ? part : prefix + "/" + part
+            if let fd = try? open(next, flags: RootedDirectory.O_PATH | O_DIRECTORY) {
+                close(current)
+                current = fd
+            } else {
+                if mkdirat(current, part, mode) != 0 && errno != EEXIST {
+                    let e = errno
+                    close(current)
+                    throw PodrunError.system("mkdir", path: "\(hostPath)/\(next)", errno: e)
+                }
+                close(current)
+                current = try open(next, flags: RootedDirectory.O_PATH | O_DIRECTORY)
+            }
+            prefix = next
+        }
+        return current
+    }
+
+    /// Makes an empty file at `path` (and its parents) inside the root unless something exists there; returns
+    /// an O_PATH descriptor of what is there.
+    public func makeFile(_ path: String, mode: mode_t = 0o644) throws -> Int32 {
+        if let fd = try? openPath(path) { return fd }
+        let (parent, name) = RootedDirectory.split(path)
+        let dir = try makeDirectories(parent)
+        defer { close(dir) }
+        let created = openat(dir, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode)
+        if created < 0 && errno != EEXIST { throw PodrunError.system("create", path: "\(hostPath)/\(path)") }
+        if created >= 0 { close(created) }
+        return try openPath(path)
+    }
+
+    /// The parent folder and the last component of a path (`/a/b/c` -> `/a/b`, `c`).
+    public static func split(_ path: String) -> (parent: String, name: String) {
+        let parts = relative(path).split(separator: "/")
+        guard let last = parts.last else { return ("/", ".") }
+        return ("/" + parts.dropLast().joined(separator: "/"), String(last))
+    }
+
+    /// `path` without leading slashes and `.` components.
+    public static func relative(_ path: String) -> String {
+        path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+    }
+
+    /// The magic-link path through which the kernel acts on `fd` (`/proc/self/fd/N`).
+    public static func procPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }
+}

@@ -1,0 +1,65 @@
+import CPodrunShim
+import Glibc
+import PodrunCore
+
+/// Starts programs with posix_spawn: explicit descriptors only (everything else is closed), signals reset,
+/// and the exec error reported to the caller rather than lost in a child.
+public enum Spawn {
+    /// Starts `path` with `arguments` and `environment`.
+    ///
+    /// - Parameters:
+    ///   - descriptors: target fd -> source fd; stdio (0, 1, 2) is inherited unless named here.
+    ///   - keepFrom: descriptors from this number on are closed in the child, except the targets named.
+    ///   - newSession: run the child in a new session (setsid).
+    public static func start(_ path: String, _ arguments: [String], environment: [String],
+                             descriptors: [Int32: Int32] = [:], keepUpTo keepFrom: Int32 = 3,
+                             newSession: Bool = false) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (target, source) in descriptors.sorted(by: { $0.key < $1.key }) {
+            if target == source {
+                // posix_spawn's dup2 onto itself keeps the fd but does not clear CLOEXEC; go through a spare slot.
+                let spare = fcntl(source, F_DUPFD_CLOEXEC, 1000)
+                guard spare >= 0 else { throw PodrunError.system("dup fd") }
+                defer { close(spare) }
+                posix_spawn_file_actions_adddup2(&actions, spare, target)
+            } else {
+                posix_spawn_file_actions_adddup2(&actions, source, target)
+            }
+        }
+        let highest = max(keepFrom, (descriptors.keys.max() ?? 0) + 1)
+        podrun_spawn_addclosefrom(&actions, highest)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaultSignals = sigset_t()
+        sigfillset(&defaultSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var flags = Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        if newSession { flags |= Int16(0x80) }  // POSIX_SPAWN_SETSID
+        posix_spawnattr_setflags(&attributes, flags)
+
+        var pid: pid_t = 0
+        let rc = withCStrings(arguments) { argv in
+            withCStrings(environment) { envp in
+                posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+            }
+        }
+        guard rc == 0 else { throw PodrunError(.execFailed, "start", path: path, errno: rc) }
+        return pid
+    }
+
+    /// Calls `body` with a NULL-terminated C array of C strings.
+    public static func withCStrings<R>(_ strings: [String],
+                                       _ body: ([UnsafeMutablePointer<CChar>?]) throws -> R) rethrows -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { pointers.forEach { free($0) } }
+        return try body(pointers)
+    }
+}

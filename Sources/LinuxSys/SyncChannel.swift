@@ -1,0 +1,65 @@
+import CPodrunShim
+import FoundationEssentials
+import Glibc
+import PodrunCore
+
+/// A typed message channel over one end of a `SOCK_SEQPACKET` socketpair: each `send` is one datagram holding
+/// one JSON-encoded message, so the runtime and its init processes never see half a message.
+public struct SyncChannel<Message: Codable>: Sendable {
+    /// The socket descriptor.
+    public let fd: Int32
+
+    public init(fd: Int32) {
+        self.fd = fd
+    }
+
+    /// A connected pair of close-on-exec sockets.
+    public static func pair() throws -> (Int32, Int32) {
+        var fds: [Int32] = [0, 0]
+        let SOCK_SEQPACKET: Int32 = 5
+        guard socketpair(AF_UNIX, SOCK_SEQPACKET | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw PodrunError.system("socketpair")
+        }
+        return (fds[0], fds[1])
+    }
+
+    /// Sends one message.
+    public func send(_ message: Message) throws {
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try JSONEncoder().encode(message))
+        } catch {
+            throw PodrunError(.internalError, "encode sync message", cause: String(describing: error))
+        }
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard n == bytes.count else { throw PodrunError.system("send sync message") }
+    }
+
+    /// Receives one message; nil when the other side closed (all its copies of the socket).
+    public func receive() throws -> Message? {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var n: Int
+        repeat {
+            n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        } while n < 0 && errno == EINTR
+        guard n >= 0 else { throw PodrunError.system("receive sync message") }
+        if n == 0 { return nil }
+        do {
+            return try JSONDecoder().decode(Message.self, from: Data(buffer[0..<n]))
+        } catch {
+            throw PodrunError(.internalError, "decode sync message", cause: String(describing: error))
+        }
+    }
+
+    /// Sends a descriptor (SCM_RIGHTS).
+    public func sendDescriptor(_ descriptor: Int32) throws {
+        guard podrun_send_fd(fd, descriptor) == 0 else { throw PodrunError.system("send fd") }
+    }
+
+    /// Receives a descriptor sent with `sendDescriptor`.
+    public func receiveDescriptor() throws -> Int32 {
+        let d = podrun_recv_fd(fd)
+        guard d >= 0 else { throw PodrunError.system("receive fd") }
+        return d
+    }
+}

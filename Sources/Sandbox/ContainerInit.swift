@@ -1,0 +1,181 @@
+import CPodrunShim
+import FoundationEssentials
+import Glibc
+import LinuxSys
+import OCISpec
+import PodrunCore
+
+/// `podrun init`: the freshly exec'd, single-threaded process that enters the container's namespaces, forks the
+/// container's first process, and sets that process up until it waits for `start` (or, for exec, runs).
+///
+/// It is synchronous on purpose: no Dispatch, no tasks, so `unshare`, `setns` and `fork` act on the only thread.
+public enum ContainerInit {
+    /// Runs the init and never returns.
+    public static func main() -> Never {
+        let preserve = getenv(InitDescriptors.environmentKey).flatMap { Int(String(cString: $0)) } ?? 0
+        let channel = SyncChannel<InitMessage>(fd: InitDescriptors.sync(preserve))
+        do {
+            guard Sys.threadCount() == 1 else {
+                throw PodrunError(.internalError, "podrun init must be single-threaded, has \(Sys.threadCount()) threads")
+            }
+            let configFd = InitDescriptors.config(preserve)
+            let bytes = try FileIO.readAll(fd: configFd, path: "init config")
+            close(configFd)
+            let config = try JSONDecoder().decode(InitConfig.self, from: Data(bytes))
+            try run(config, channel: channel)
+        } catch {
+            let e = (error as? PodrunError) ?? PodrunError(.internalError, "init", cause: String(describing: error))
+            try? channel.send(.failed(e))
+            _exit(1)
+        }
+    }
+
+    /// The intermediate process: namespaces, then fork; the child becomes the container's process.
+    private static func run(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws -> Never {
+        // Wait until the runtime has put this process in the container's cgroup.
+        guard case .proceed? = try channel.receive() else {
+            throw PodrunError(.internalError, "runtime went away before init could proceed")
+        }
+        switch config.mode {
+        case .create: try enterNewNamespaces(config, channel: channel)
+        case .exec: try joinContainerNamespaces(config)
+        }
+        let pid = podrun_fork()
+        guard pid >= 0 else { throw PodrunError.system("fork") }
+        if pid == 0 {
+            do {
+                switch config.mode {
+                case .create: try containerProcess(config, channel: channel)
+                case .exec: try execProcess(config, channel: channel)
+                }
+            } catch {
+                let e = (error as? PodrunError) ?? PodrunError(.internalError, "init", cause: String(describing: error))
+                try? channel.send(.failed(e))
+                _exit(1)
+            }
+        }
+        try channel.send(.pid(pid))
+        _exit(0)
+    }
+
+    /// Joins the namespaces that have a path (user first), then makes the new ones (user first, with the runtime
+    /// writing its id maps).
+    private static func enterNewNamespaces(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws {
+        let namespaces = config.spec.linux?.namespaces ?? []
+        for type in LinuxNamespaceType.joinOrder {
+            guard let ns = namespaces.first(where: { $0.type == type }), let path = ns.path, !path.isEmpty else { continue }
+            try Sys.setns(path: path, type: type.cloneFlag)
+        }
+        let new = namespaces.filter { $0.path == nil || $0.path?.isEmpty == true }
+        if new.contains(where: { $0.type == .user }) {
+            try Sys.unshare(LinuxNamespaceType.user.cloneFlag)
+            try channel.send(.requestMappings(pid: getpid()))
+            guard case .mappingsDone? = try channel.receive() else {
+                throw PodrunError(.internalError, "runtime did not write the user namespace maps")
+            }
+            guard podrun_setresgid(0, 0, 0) == 0, podrun_setresuid(0, 0, 0) == 0 else {
+                throw PodrunError.system("become root in the user namespace")
+            }
+        }
+        let flags = new.filter { $0.type != .user }.reduce(Int32(0)) { $0 | $1.type.cloneFlag }
+        if flags != 0 { try Sys.unshare(flags) }
+    }
+
+    /// Joins every namespace of the running container (those that differ from ours), user first, mount last.
+    private static func joinContainerNamespaces(_ config: InitConfig) throws {
+        guard let target = config.targetPid else { throw PodrunError(.internalError, "exec without a target pid") }
+        for type in LinuxNamespaceType.joinOrder {
+            let theirs = "/proc/\(target)/ns/\(type.procName)"
+            var a = stat()
+            var b = stat()
+            guard stat(theirs, &a) == 0 else {
+                if errno == ENOENT { continue }
+                throw PodrunError.system("stat", path: theirs)
+            }
+            if stat("/proc/self/ns/\(type.procName)", &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev {
+                continue
+            }
+            try Sys.setns(path: theirs, type: type.cloneFlag)
+        }
+    }
+
+    /// The container's first process: rootfs, terminal, hostname, sysctl, then the process set-up, then it tells
+    /// the runtime it is ready and waits on the exec fifo until `start`.
+    private static func containerProcess(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws -> Never {
+        guard setsid() >= 0 else { throw PodrunError.system("setsid") }
+        let spec = config.spec
+        // The exec fifo is reached through the state folder's descriptor, opened before the host's files go away.
+        let stateDir = open(config.stateDirectory, RootedDirectory.O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard stateDir >= 0 else { throw PodrunError.system("open", path: config.stateDirectory) }
+
+        let hasMountNS = spec.linux?.namespaces?.contains { $0.type == .mount } ?? false
+        if hasMountNS {
+            let builder = try RootfsBuilder(config: config)
+            try builder.mountAll()
+            try builder.enterRoot()
+        } else {
+            guard chroot(config.rootfs) == 0 else { throw PodrunError.system("chroot", path: config.rootfs) }
+            try Sys.chdir("/")
+        }
+        if config.process.terminal == true {
+            try setUpTerminal(config, consoleFd: InitDescriptors.console(config.preserveFds), bindConsole: hasMountNS)
+        }
+        if hasMountNS { try RootfsBuilder.finalize(spec) }
+        if let hostname = spec.hostname, !hostname.isEmpty {
+            guard podrun_sethostname(hostname, hostname.utf8.count) == 0 else { throw PodrunError.system("sethostname") }
+        }
+        if let domainname = spec.domainname, !domainname.isEmpty {
+            guard podrun_setdomainname(domainname, domainname.utf8.count) == 0 else {
+                throw PodrunError.system("setdomainname")
+            }
+        }
+        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "/proc/sys/" + String(key.map { $0 == "." ? "/" : $0 })
+            try FileIO.writeExisting(path, value)
+        }
+        let program = try ProcessSetup.prepare(config.process, preserveFds: config.preserveFds)
+        try channel.send(.ready)
+        close(channel.fd)
+
+        // Block until `start` opens the fifo for reading, then tell it we go.
+        let fifo = openat(stateDir, "exec.fifo", O_WRONLY | O_CLOEXEC)
+        guard fifo >= 0 else { _exit(1) }
+        var go: UInt8 = 0x30
+        _ = write(fifo, &go, 1)
+        close(fifo)
+        close(stateDir)
+        program.exec()
+    }
+
+    /// An exec'd process: cwd, terminal, the process set-up, then exec. The runtime learns of an exec failure
+    /// because the sync socket (close-on-exec) carries an error instead of closing.
+    private static func execProcess(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws -> Never {
+        guard setsid() >= 0 else { throw PodrunError.system("setsid") }
+        if config.process.terminal == true {
+            try setUpTerminal(config, consoleFd: InitDescriptors.console(config.preserveFds), bindConsole: false)
+        }
+        let program = try ProcessSetup.prepare(config.process, preserveFds: config.preserveFds)
+        try channel.send(.ready)
+        program.exec { error in
+            try? channel.send(.failed(error))
+        }
+    }
+
+    /// Makes a pty in the container's /dev/pts, sends the master over the console socket, and makes the slave
+    /// the process' stdio and controlling terminal (and /dev/console).
+    private static func setUpTerminal(_ config: InitConfig, consoleFd: Int32, bindConsole: Bool) throws {
+        let (master, slave) = try Pseudoterminal.open()
+        defer { close(master) }
+        if let size = config.process.consoleSize {
+            Pseudoterminal.setWindowSize(master, rows: UInt16(clamping: size.height), columns: UInt16(clamping: size.width))
+        }
+        if bindConsole {
+            let console = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if console >= 0 { close(console) }
+            try Sys.mount(slave, "/dev/console", nil, Sys.MS_BIND, describe: "bind pty to /dev/console")
+        }
+        guard podrun_send_fd(consoleFd, master) == 0 else { throw PodrunError.system("send pty master to console socket") }
+        close(consoleFd)
+        try Pseudoterminal.attach(slave: slave)
+    }
+}

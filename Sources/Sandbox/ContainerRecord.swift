@@ -1,0 +1,38 @@
+import OCISpec
+
+/// What podrun keeps on disk about one container (`<root>/<id>/state.json`).
+public struct ContainerRecord: Codable, Sendable, Equatable {
+    /// The container's id.
+    public var id: String
+    /// The bundle folder (absolute).
+    public var bundle: String
+    /// The root filesystem (absolute).
+    public var rootfs: String
+    /// The container's first process, as seen from the host.
+    public var pid: Int32
+    /// The start time of `pid` (clock ticks since boot), to tell it from a later process with the same pid.
+    public var pidStartTime: UInt64
+    /// When the container was created, RFC 3339 with nanoseconds.
+    public var created: String
+    /// The container's configuration as it was at create.
+    public var spec: Spec
+    /// The cgroup path of the container, relative to the hierarchies' roots.
+    public var cgroupPath: String
+
+    public init(id: String, bundle: String, rootfs: String, pid: Int32, pidStartTime: UInt64, created: String,
+                spec: Spec, cgroupPath: String) {
+        self.id = id
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.pid = pid
+        self.pidStartTime = pidStartTime
+        self.created = created
+        self.spec = spec
+        self.cgroupPath = cgroupPath
+    }
+
+    /// Whether the container has a pid namespace of its own (killing its first process then ends all of it).
+    public var hasPrivatePidNamespace: Bool {
+        spec.linux?.namespaces?.contains { $0.type == .pid && $0.path == nil } ?? false
+    }
+}

@@ -1,0 +1,55 @@
+import Glibc
+import LinuxSys
+import OCISpec
+import PodrunCore
+import Cgroups
+
+extension Runtime {
+    /// Options of `exec`.
+    public struct ExecOptions: Sendable {
+        public var pidFile: String?
+        public var consoleSocket: String?
+        public var preserveFds: Int
+
+        public init(pidFile: String? = nil, consoleSocket: String? = nil, preserveFds: Int = 0) {
+            self.pidFile = pidFile
+            self.consoleSocket = consoleSocket
+            self.preserveFds = preserveFds
+        }
+    }
+
+    /// Runs `process` inside running container `id`; returns the new process' pid once it has exec'd.
+    public func exec(id: String, process: Process, options: ExecOptions, consoleReceiver: Int32? = nil) throws -> Int32 {
+        let record = try store.load(id)
+        switch status(of: record) {
+        case .running, .created: break
+        case .paused: throw PodrunError(.invalidState, "cannot exec in a paused container")
+        case .stopped, .creating: throw PodrunError(.invalidState, "cannot exec in a stopped container")
+        }
+        guard let args = process.args, !args.isEmpty else {
+            throw PodrunError(.invalidArgument, "exec: process args must not be empty")
+        }
+        if process.terminal == true && consoleReceiver == nil && options.consoleSocket == nil {
+            throw PodrunError(.invalidArgument, "cannot allocate tty if runc will detach without setting console socket")
+        }
+        let cgroup = try Cgroups.manager(cgroupsPath: record.cgroupPath, containerID: record.id)
+        var consoleFd: Int32? = nil
+        if process.terminal == true {
+            consoleFd = try consoleReceiver.map { dup($0) } ?? Self.connectConsoleSocket(options.consoleSocket ?? "")
+        }
+        defer { if let consoleFd { close(consoleFd) } }
+        let config = InitConfig(mode: .exec, containerID: id, process: process, spec: record.spec,
+                                rootfs: record.rootfs, stateDirectory: store.directory(id), noPivot: false,
+                                preserveFds: options.preserveFds, targetPid: record.pid)
+        let cleanup = Cleanup()
+        do {
+            let child = try startInit(config, consoleFd: consoleFd, cgroup: cgroup, cleanup: cleanup)
+            if let pidFile = options.pidFile { try Self.writePidFile(pidFile, child.pid) }
+            cleanup.disarm()
+            return child.pid
+        } catch {
+            cleanup.run()
+            throw error
+        }
+    }
+}

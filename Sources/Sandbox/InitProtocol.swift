@@ -1,0 +1,93 @@
+import OCISpec
+import PodrunCore
+
+/// The messages between the runtime (`create`, `exec`) and its `podrun init` processes, over a seqpacket socket.
+public enum InitMessage: Codable, Sendable {
+    /// Runtime -> init: the init is in its cgroup; go on.
+    case proceed
+    /// Init -> runtime: it made a user namespace; write the uid and gid maps of this pid.
+    case requestMappings(pid: Int32)
+    /// Runtime -> init: the maps are written.
+    case mappingsDone
+    /// Init -> runtime: the pid (in the runtime's pid namespace) of the container's process.
+    case pid(Int32)
+    /// Init -> runtime: the process is set up and waits for `start` (create) or is about to exec (exec).
+    case ready
+    /// Init -> runtime: setting up failed.
+    case failed(PodrunError)
+}
+
+/// What `podrun init` is told to do, passed in a memfd.
+public struct InitConfig: Codable, Sendable {
+    /// Whether the init makes a new container or joins a running one.
+    public enum Mode: String, Codable, Sendable {
+        case create
+        case exec
+    }
+
+    public var mode: Mode
+    public var containerID: String
+    /// The process to run (for create: the spec's; for exec: the exec'd one).
+    public var process: Process
+    /// The container's configuration.
+    public var spec: Spec
+    /// The rootfs, absolute.
+    public var rootfs: String
+    /// The container's state folder (holds the exec fifo).
+    public var stateDirectory: String
+    /// Move the root with MS_MOVE + chroot instead of pivot_root.
+    public var noPivot: Bool
+    /// How many descriptors from 3 on pass to the process.
+    public var preserveFds: Int
+    /// Exec: the pid of the container's first process, whose namespaces are joined.
+    public var targetPid: Int32?
+    /// The host folder of each cgroup hierarchy for the container (mount point name -> host path), used to
+    /// bind the container's own cgroups at a `cgroup` mount without a cgroup namespace.
+    public var cgroupMounts: [CgroupBind]
+
+    public init(mode: Mode, containerID: String, process: Process, spec: Spec, rootfs: String, stateDirectory: String,
+                noPivot: Bool, preserveFds: Int, targetPid: Int32? = nil, cgroupMounts: [CgroupBind] = []) {
+        self.mode = mode
+        self.containerID = containerID
+        self.process = process
+        self.spec = spec
+        self.rootfs = rootfs
+        self.stateDirectory = stateDirectory
+        self.noPivot = noPivot
+        self.preserveFds = preserveFds
+        self.targetPid = targetPid
+        self.cgroupMounts = cgroupMounts
+    }
+}
+
+/// One cgroup hierarchy to show at a container's `cgroup` mount.
+public struct CgroupBind: Codable, Sendable, Equatable {
+    /// The name under the mount (`memory`, `cpu,cpuacct`, `systemd`, or empty for a v2 mount itself).
+    public var name: String
+    /// The filesystem type: `cgroup` or `cgroup2`.
+    public var fsType: String
+    /// The mount options that select the hierarchy (`memory`, `none,name=systemd`).
+    public var options: String
+    /// The host folder of the container's cgroup in that hierarchy.
+    public var hostPath: String
+
+    public init(name: String, fsType: String, options: String, hostPath: String) {
+        self.name = name
+        self.fsType = fsType
+        self.options = options
+        self.hostPath = hostPath
+    }
+}
+
+/// The fixed descriptor layout `podrun init` starts with: after the preserved fds come the sync socket, the config
+/// memfd and, when the process has a terminal, the console socket.
+public enum InitDescriptors {
+    /// The sync socket's number for `preserveFds` preserved descriptors.
+    public static func sync(_ preserveFds: Int) -> Int32 { Int32(3 + preserveFds) }
+    /// The config memfd's number.
+    public static func config(_ preserveFds: Int) -> Int32 { Int32(4 + preserveFds) }
+    /// The console socket's number.
+    public static func console(_ preserveFds: Int) -> Int32 { Int32(5 + preserveFds) }
+    /// The environment variable that carries the number of preserved descriptors.
+    public static let environmentKey = "_PODRUN_PRESERVE_FDS"
+}

@@ -1,0 +1,279 @@
+import CPodrunShim
+import Glibc
+import LinuxSys
+import OCISpec
+import PodrunCore
+
+/// Builds a container's root filesystem inside its new mount namespace, in runc's order: propagation, the rootfs
+/// bind, the spec's mounts, /dev, then pivot_root. Every destination is resolved inside the rootfs and mounted
+/// through its descriptor.
+struct RootfsBuilder: ~Copyable {
+    let config: InitConfig
+    let rootfs: RootedDirectory
+
+    /// Makes the mount namespace private (or as `rootfsPropagation` asks) and binds the rootfs onto itself.
+    init(config: InitConfig) throws {
+        self.config = config
+        let propagation = config.spec.linux?.rootfsPropagation.flatMap { MountOptions.propagationFlags($0) }
+            ?? (Sys.MS_SLAVE | Sys.MS_REC)
+        try Sys.mount(nil, "/", nil, propagation, describe: "make / \(propagation) in the container's mount namespace")
+        try Sys.mount(config.rootfs, config.rootfs, "bind", Sys.MS_BIND | Sys.MS_REC, describe: "bind rootfs")
+        self.rootfs = try RootedDirectory(opening: config.rootfs)
+    }
+
+    /// Mounts everything in the spec, sets up /dev and the cwd.
+    func mountAll() throws {
+        let mounts = config.spec.mounts ?? []
+        for (index, mount) in mounts.enumerated() {
+            do {
+                try self.mount(mount)
+            } catch let e as PodrunError {
+                throw e.context("mounts[\(index)] (\(mount.destination))")
+            }
+        }
+        let devIsPrivate = mounts.contains { RootedDirectory.relative($0.destination) == "dev" && !isBind($0) }
+        if devIsPrivate {
+            try makeDevices()
+        } else if let devices = config.spec.linux?.devices, !devices.isEmpty {
+            try makeDevices(only: devices)
+        }
+        // The cwd must exist (runc creates it).
+        let cwd = config.process.cwd
+        if !cwd.isEmpty, let fd = try? rootfs.makeDirectories(cwd) { close(fd) }
+    }
+
+    private func isBind(_ mount: Mount) -> Bool {
+        mount.type == "bind" || (mount.options ?? []).contains { $0 == "bind" || $0 == "rbind" }
+    }
+
+    /// One mount from the spec.
+    private func mount(_ m: Mount) throws {
+        let options = MountOptions.parse(m.options ?? [])
+        let bind = isBind(m)
+        if m.type == "cgroup" || m.type == "cgroup2" {
+            return try mountCgroups(m, options)
+        }
+        let target: Int32
+        var source = m.source
+        if bind {
+            var src = m.source ?? ""
+            if !src.hasPrefix("/") { src = bundlePath(src) }
+            source = src
+            var st = stat()
+            guard stat(src, &st) == 0 else { throw PodrunError.system("stat bind source", path: src) }
+            target = (st.st_mode & S_IFMT) == S_IFDIR
+                ? try rootfs.makeDirectories(m.destination) : try rootfs.makeFile(m.destination)
+        } else {
+            target = try rootfs.makeDirectories(m.destination)
+        }
+        defer { close(target) }
+        let path = RootedDirectory.procPath(target)
+        if bind {
+            try Sys.mount(source, path, nil, Sys.MS_BIND | (options.isRecursiveBind ? Sys.MS_REC : 0),
+                          describe: "bind \(source ?? "")")
+            let extra = options.flags & ~(Sys.MS_BIND | Sys.MS_REC)
+            if extra != 0 {
+                try remount(m.destination, flags: extra | Sys.MS_BIND | (options.isRecursiveBind ? Sys.MS_REC : 0))
+            }
+        } else {
+            try Sys.mount(source ?? m.type, path, m.type, options.flags, options.data.isEmpty ? nil : options.data,
+                          describe: "mount \(m.type ?? "")")
+        }
+        try applyPropagation(m.destination, options.propagation)
+    }
+
+    /// Re-mounts the mount at `destination` with `flags`, keeping the locked flags (nosuid, nodev, noexec, ...)
+    /// it has, which an unprivileged remount may not clear.
+    private func remount(_ destination: String, flags: UInt) throws {
+        let fd = try rootfs.openPath(destination)
+        defer { close(fd) }
+        try Self.remount(RootedDirectory.procPath(fd), flags: flags)
+    }
+
+    /// Re-mounts `path` (already resolved) with `flags` plus the locked flags it has.
+    static func remount(_ path: String, flags: UInt) throws {
+        var fs = statvfs()
+        var locked: UInt = 0
+        if statvfs(path, &fs) == 0 {
+            let f = UInt(fs.f_flag)
+            // ST_NOSUID=2, ST_NODEV=4, ST_NOEXEC=8, ST_NOATIME=1024, ST_NODIRATIME=2048, ST_RELATIME=4096
+            locked = f & (2 | 4 | 8 | 1024 | 2048 | 4096)
+            if f & 1 != 0 { locked |= Sys.MS_RDONLY }
+        }
+        try Sys.mount(nil, path, nil, Sys.MS_REMOUNT | flags | (locked & ~Sys.MS_RDONLY) | (flags & Sys.MS_RDONLY),
+                      describe: "remount")
+    }
+
+    private func applyPropagation(_ destination: String, _ flags: [UInt]) throws {
+        guard !flags.isEmpty else { return }
+        let fd = try rootfs.openPath(destination)
+        defer { close(fd) }
+        for flag in flags {
+            try Sys.mount(nil, RootedDirectory.procPath(fd), nil, flag, describe: "set propagation of")
+        }
+    }
+
+    /// A `cgroup` mount: a tmpfs with one folder per v1 hierarchy, each the container's own cgroup (bound from
+    /// the host, or mounted fresh when the container has a cgroup namespace); on v2 the cgroup2 filesystem.
+    private func mountCgroups(_ m: Mount, _ options: MountOptions) throws {
+        let target = try rootfs.makeDirectories(m.destination)
+        defer { close(target) }
+        let path = RootedDirectory.procPath(target)
+        let hasCgroupNS = config.spec.linux?.namespaces?.contains { $0.type == .cgroup } ?? false
+        let baseFlags = options.flags & ~Sys.MS_RDONLY
+        if let unified = config.cgroupMounts.first(where: { $0.fsType == "cgroup2" && $0.name.isEmpty }) {
+            if hasCgroupNS {
+                try Sys.mount("cgroup2", path, "cgroup2", options.flags, nil, describe: "mount cgroup2")
+            } else {
+                try Sys.mount(unified.hostPath, path, nil, Sys.MS_BIND, describe: "bind cgroup2")
+                try remount(m.destination, flags: options.flags | Sys.MS_BIND)
+            }
+            return
+        }
+        try Sys.mount("tmpfs", path, "tmpfs", baseFlags, "mode=755", describe: "mount cgroup tmpfs")
+        let tmpfs = try rootfs.openPath(m.destination)
+        defer { close(tmpfs) }
+        for hierarchy in config.cgroupMounts {
+            guard mkdirat(tmpfs, hierarchy.name, 0o755) == 0 || errno == EEXIST else {
+                throw PodrunError.system("mkdir cgroup mount point", path: hierarchy.name)
+            }
+            let dir = openat(tmpfs, hierarchy.name, RootedDirectory.O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard dir >= 0 else { throw PodrunError.system("open cgroup mount point", path: hierarchy.name) }
+            defer { close(dir) }
+            let dirPath = RootedDirectory.procPath(dir)
+            if hasCgroupNS {
+                try Sys.mount("cgroup", dirPath, hierarchy.fsType, baseFlags | (options.flags & Sys.MS_RDONLY),
+                              hierarchy.options, describe: "mount cgroup \(hierarchy.name)")
+            } else {
+                try Sys.mount(hierarchy.hostPath, dirPath, nil, Sys.MS_BIND, describe: "bind cgroup \(hierarchy.name)")
+                // Remount through a descriptor of the new mount, not of the folder beneath it.
+                let mounted = openat(tmpfs, hierarchy.name, RootedDirectory.O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard mounted >= 0 else { throw PodrunError.system("open cgroup mount", path: hierarchy.name) }
+                defer { close(mounted) }
+                try Self.remount(RootedDirectory.procPath(mounted),
+                                 flags: baseFlags | (options.flags & Sys.MS_RDONLY) | Sys.MS_BIND)
+            }
+        }
+        if options.flags & Sys.MS_RDONLY != 0 {
+            try Self.remount(RootedDirectory.procPath(tmpfs), flags: options.flags | Sys.MS_BIND)
+        }
+    }
+
+    /// The default devices and symlinks of runc, and `linux.devices`, in a private /dev.
+    private func makeDevices() throws {
+        let defaults: [LinuxDevice] = [
+            LinuxDevice(path: "/dev/null", type: "c", major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0),
+            LinuxDevice(path: "/dev/zero", type: "c", major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0),
+            LinuxDevice(path: "/dev/full", type: "c", major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0),
+            LinuxDevice(path: "/dev/random", type: "c", major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0),
+            LinuxDevice(path: "/dev/urandom", type: "c", major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0),
+            LinuxDevice(path: "/dev/tty", type: "c", major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0),
+        ]
+        let extra = config.spec.linux?.devices ?? []
+        let all = defaults.filter { d in !extra.contains { $0.path == d.path } } + extra
+        try makeDevices(only: all)
+        let links = [("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
+                     ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr"),
+                     ("pts/ptmx", "/dev/ptmx")]
+        let dev = try rootfs.makeDirectories("/dev")
+        defer { close(dev) }
+        if FileIO.exists("/proc/kcore") {
+            if symlinkat("/proc/kcore", dev, "core") != 0 && errno != EEXIST {
+                throw PodrunError.system("symlink", path: "/dev/core")
+            }
+        }
+        for (target, link) in links {
+            let name = RootedDirectory.split(link).name
+            if name == "ptmx" { unlinkat(dev, name, 0) }
+            if symlinkat(target, dev, name) != 0 && errno != EEXIST {
+                throw PodrunError.system("symlink", path: link)
+            }
+        }
+    }
+
+    /// Makes device nodes: mknod, or (in a user namespace, where mknod is not allowed) a bind of the host's node.
+    private func makeDevices(only devices: [LinuxDevice]) throws {
+        let inUserNS = config.spec.linux?.namespaces?.contains { $0.type == .user } ?? false
+        for (index, device) in devices.enumerated() {
+            let field = "linux.devices[\(index)]"
+            let (parent, name) = RootedDirectory.split(device.path)
+            let dir = try rootfs.makeDirectories(parent)
+            defer { close(dir) }
+            if inUserNS {
+                let node = try rootfs.makeFile(device.path)
+                defer { close(node) }
+                try Sys.mount(device.path, RootedDirectory.procPath(node), nil, Sys.MS_BIND,
+                              describe: "bind device \(device.path)")
+                continue
+            }
+            let kind: mode_t
+            switch device.type {
+            case "c", "u": kind = S_IFCHR
+            case "b": kind = S_IFBLK
+            case "p": kind = S_IFIFO
+            default: throw PodrunError.invalidSpec(field + ".type", "unknown device type \"\(device.type)\"")
+            }
+            unlinkat(dir, name, 0)
+            let mode = kind | mode_t(device.fileMode ?? 0o666) & 0o7777
+            guard podrun_mknodat(dir, name, mode, UInt32(device.major ?? 0), UInt32(device.minor ?? 0)) == 0 else {
+                throw PodrunError.system("mknod", path: device.path)
+            }
+            guard fchownat(dir, name, device.uid ?? 0, device.gid ?? 0, AT_SYMLINK_NOFOLLOW) == 0,
+                  fchmodat(dir, name, mode & 0o7777, 0) == 0 else {
+                throw PodrunError.system("chown/chmod", path: device.path)
+            }
+        }
+    }
+
+    /// Makes the rootfs the process' root: pivot_root and detach the old root, or MS_MOVE and chroot.
+    func enterRoot() throws {
+        if config.noPivot {
+            try Sys.chdir(config.rootfs)
+            try Sys.mount(config.rootfs, "/", nil, Sys.MS_MOVE, describe: "move rootfs to /")
+            guard chroot(".") == 0 else { throw PodrunError.system("chroot", path: config.rootfs) }
+            try Sys.chdir("/")
+            return
+        }
+        let oldRoot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC)
+        guard oldRoot >= 0 else { throw PodrunError.system("open /") }
+        defer { close(oldRoot) }
+        let newRoot = open(config.rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC)
+        guard newRoot >= 0 else { throw PodrunError.system("open", path: config.rootfs) }
+        defer { close(newRoot) }
+        guard fchdir(newRoot) == 0 else { throw PodrunError.system("chdir", path: config.rootfs) }
+        try Sys.pivotRoot(".", ".")
+        guard fchdir(oldRoot) == 0 else { throw PodrunError.system("chdir to old root") }
+        // Keep the unmount of the old root from propagating to the host.
+        try Sys.mount(nil, ".", nil, Sys.MS_SLAVE | Sys.MS_REC, describe: "make old root a slave")
+        try Sys.unmount(".", flags: Sys.MNT_DETACH)
+        try Sys.chdir("/")
+    }
+
+    /// After the root is entered: read-only root, read-only paths and masked paths.
+    static func finalize(_ spec: Spec) throws {
+        if spec.root?.readonly == true {
+            try remount("/", flags: Sys.MS_BIND | Sys.MS_RDONLY)
+        }
+        for path in spec.linux?.readonlyPaths ?? [] {
+            guard FileIO.exists(path) else { continue }
+            try Sys.mount(path, path, nil, Sys.MS_BIND | Sys.MS_REC, describe: "bind readonly path")
+            try remount(path, flags: Sys.MS_BIND | Sys.MS_REC | Sys.MS_RDONLY)
+        }
+        for path in spec.linux?.maskedPaths ?? [] {
+            var st = stat()
+            guard stat(path, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                try Sys.mount("tmpfs", path, "tmpfs", Sys.MS_RDONLY, describe: "mask")
+            } else {
+                try Sys.mount("/dev/null", path, nil, Sys.MS_BIND, describe: "mask")
+            }
+        }
+    }
+
+    private func bundlePath(_ relative: String) -> String {
+        // Relative bind sources are relative to the bundle, which is the runtime's cwd.
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
+        return cwd + "/" + relative
+    }
+}

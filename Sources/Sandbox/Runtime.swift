@@ -1,0 +1,272 @@
+import CPodrunShim
+import FoundationEssentials
+import Glibc
+import LinuxSys
+import OCISpec
+import PodrunCore
+import Cgroups
+
+/// The OCI runtime: the container lifecycle over a state folder, as runc's commands do it.
+public struct Runtime: Sendable {
+    /// Where containers' state is kept.
+    public let store: StateStore
+    /// Where warnings and debug lines go.
+    public let log: LogWriter
+
+    public init(root: String, log: LogWriter) {
+        self.store = StateStore(root: root)
+        self.log = log
+    }
+
+    /// Options of `create` (and `run`).
+    public struct CreateOptions: Sendable {
+        public var bundle: String
+        public var pidFile: String?
+        public var consoleSocket: String?
+        public var noPivot: Bool
+        public var preserveFds: Int
+
+        public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
+                    preserveFds: Int = 0) {
+            self.bundle = bundle
+            self.pidFile = pidFile
+            self.consoleSocket = consoleSocket
+            self.noPivot = noPivot
+            self.preserveFds = preserveFds
+        }
+    }
+
+    /// Reads, decodes and validates a bundle's config.json.
+    public static func loadSpec(bundle: String) throws -> Spec {
+        let path = bundle + "/config.json"
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.readBytes(path)
+        } catch let e as PodrunError where e.code == .notFound {
+            throw PodrunError(.notFound, "open \(path): no such file or directory")
+        }
+        let spec = try Spec.decode(from: bytes)
+        try spec.validate()
+        return spec
+    }
+
+    /// Makes a container whose first process waits for `start`. With `consoleReceiver`, a terminal's master
+    /// goes to that socket (for `run`, which relays it) instead of `options.consoleSocket`.
+    @discardableResult
+    public func create(id: String, options: CreateOptions, consoleReceiver: Int32? = nil) throws -> ContainerRecord {
+        try ContainerID.validate(id)
+        let bundle = try Self.absolutePath(options.bundle)
+        let spec = try Self.loadSpec(bundle: bundle)
+        for name in spec.unknownCapabilities() {
+            log.log(.warning, "unknown capability \(name), ignoring")
+        }
+        guard let process = spec.process else { throw PodrunError.invalidSpec("process", "is required") }
+        guard spec.linux?.namespaces?.contains(where: { $0.type == .mount }) == true else {
+            throw PodrunError.invalidSpec("linux.namespaces", "a mount namespace is required")
+        }
+        let rootPath = spec.root?.path ?? "rootfs"
+        let rootfs = rootPath.hasPrefix("/") ? rootPath : bundle + "/" + rootPath
+        guard FileIO.isDirectory(rootfs) else {
+            throw PodrunError(.notFound, "invalid rootfs: stat \(rootfs): no such file or directory")
+        }
+        if process.terminal == true && consoleReceiver == nil && options.consoleSocket == nil {
+            throw PodrunError(.invalidArgument, "cannot allocate tty if runc will detach without setting console socket")
+        }
+        if process.terminal != true && options.consoleSocket != nil {
+            throw PodrunError(.invalidArgument, "cannot use console socket if runc will not detach or allocate tty")
+        }
+
+        let directory = try store.makeDirectory(for: id)
+        let cleanup = Cleanup()
+        cleanup.add { try? store.remove(id) }
+        do {
+            let record = try createProcess(id: id, spec: spec, process: process, bundle: bundle, rootfs: rootfs,
+                                           directory: directory, options: options, consoleReceiver: consoleReceiver,
+                                           cleanup: cleanup)
+            try store.save(record)
+            if let pidFile = options.pidFile { try Self.writePidFile(pidFile, record.pid) }
+            cleanup.disarm()
+            return record
+        } catch {
+            cleanup.run()
+            throw error
+        }
+    }
+
+    private func createProcess(id: String, spec: Spec, process: Process, bundle: String, rootfs: String,
+                               directory: String, options: CreateOptions, consoleReceiver: Int32?,
+                               cleanup: Cleanup) throws -> ContainerRecord {
+        let fifo = store.execFifo(id)
+        guard mkfifo(fifo, 0o622) == 0, chmod(fifo, 0o622) == 0 else { throw PodrunError.system("mkfifo", path: fifo) }
+
+        let cgroup = try Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, containerID: id)
+        try cgroup.create()
+        cleanup.add { try? cgroup.destroy() }
+
+        var consoleFd: Int32? = nil
+        if process.terminal == true {
+            consoleFd = try consoleReceiver.map { dup($0) } ?? Self.connectConsoleSocket(options.consoleSocket ?? "")
+        }
+        defer { if let consoleFd { close(consoleFd) } }
+
+        let config = InitConfig(mode: .create, containerID: id, process: process, spec: spec, rootfs: rootfs,
+                                stateDirectory: directory, noPivot: options.noPivot, preserveFds: options.preserveFds,
+                                cgroupMounts: try cgroupBinds(cgroup))
+        let child = try startInit(config, consoleFd: consoleFd, cgroup: cgroup, cleanup: cleanup)
+        return ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, pid: child.pid,
+                               pidStartTime: child.startTime, created: Timestamp.nowRFC3339Nano(),
+                               spec: spec, cgroupPath: cgroup.path)
+    }
+
+    /// Starts `podrun init` with `config`, puts it in the cgroup, serves its requests until it is ready; returns
+    /// the container process' pid and start time.
+    func startInit(_ config: InitConfig, consoleFd: Int32?, cgroup: any CgroupManager,
+                   cleanup: Cleanup) throws -> (pid: Int32, startTime: UInt64) {
+        let (parentEnd, childEnd) = try SyncChannel<InitMessage>.pair()
+        let channel = SyncChannel<InitMessage>(fd: parentEnd)
+        defer { close(parentEnd) }
+        let configJSON: [UInt8]
+        do {
+            configJSON = Array(try JSONEncoder().encode(config))
+        } catch {
+            close(childEnd)
+            throw PodrunError(.internalError, "encode init config", cause: String(describing: error))
+        }
+        let configFd: Int32
+        do {
+            configFd = try Sys.memfd("podrun-init-config", configJSON)
+        } catch {
+            close(childEnd)
+            throw error
+        }
+        let preserve = config.preserveFds
+        var descriptors: [Int32: Int32] = [InitDescriptors.sync(preserve): childEnd,
+                                           InitDescriptors.config(preserve): configFd]
+        if let consoleFd { descriptors[InitDescriptors.console(preserve)] = consoleFd }
+        for fd in 0..<preserve { descriptors[Int32(3 + fd)] = Int32(3 + fd) }
+        let initPid: pid_t
+        do {
+            initPid = try Spawn.start(Self.selfExecutable, ["podrun", "init"],
+                                      environment: ["\(InitDescriptors.environmentKey)=\(preserve)"],
+                                      descriptors: descriptors)
+        } catch {
+            close(childEnd)
+            close(configFd)
+            throw error
+        }
+        close(childEnd)
+        close(configFd)
+        cleanup.add {
+            Glibc.kill(initPid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(initPid, &status, 0)
+        }
+        try cgroup.apply(pid: initPid)
+        try channel.send(.proceed)
+
+        // Read until every copy of the init's socket is closed: after `ready`, a successful exec (or the wait on
+        // the exec fifo) closes it, while a failed exec sends `failed` first.
+        var containerPid: Int32? = nil
+        var ready = false
+        loop: while true {
+            guard let message = try channel.receive() else {
+                if ready { break loop }
+                throw PodrunError(.internalError, "container init exited unexpectedly")
+            }
+            switch message {
+            case .requestMappings(let pid):
+                try writeIDMappings(pid: pid, spec: config.spec)
+                try channel.send(.mappingsDone)
+            case .pid(let pid):
+                containerPid = pid
+                cleanup.add { Glibc.kill(pid, SIGKILL) }
+            case .ready:
+                ready = true
+            case .failed(let error):
+                throw error
+            case .proceed, .mappingsDone:
+                throw PodrunError(.internalError, "unexpected message from init")
+            }
+        }
+        var status: Int32 = 0
+        while waitpid(initPid, &status, 0) < 0 && errno == EINTR {}
+        guard let pid = containerPid, let info = ProcessTable.stat(of: pid) else {
+            throw PodrunError(.internalError, "container init exited unexpectedly")
+        }
+        return (pid, info.startTime)
+    }
+
+    /// Writes /proc/PID/uid_map and gid_map from the spec.
+    private func writeIDMappings(pid: Int32, spec: Spec) throws {
+        func render(_ maps: [LinuxIDMapping]?) -> String {
+            (maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        try FileIO.writeExisting("/proc/\(pid)/uid_map", render(spec.linux?.uidMappings))
+        try FileIO.writeExisting("/proc/\(pid)/gid_map", render(spec.linux?.gidMappings))
+    }
+
+    /// The container's cgroup folder in each mounted hierarchy, for `cgroup` mounts inside it.
+    private func cgroupBinds(_ cgroup: any CgroupManager) throws -> [CgroupBind] {
+        let mountinfo = (try? FileIO.readString("/proc/self/mountinfo")) ?? ""
+        var binds: [CgroupBind] = []
+        for line in mountinfo.split(separator: "\n") {
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            guard halves.count == 2 else { continue }
+            let left = halves[0].split(separator: " ")
+            let right = halves[1].split(separator: " ")
+            guard left.count >= 5, right.count >= 3 else { continue }
+            let mountPoint = String(left[4])
+            let fsType = String(right[0])
+            guard fsType == "cgroup" || fsType == "cgroup2", mountPoint.hasPrefix("/sys/fs/cgroup") else { continue }
+            let name = String(mountPoint.dropFirst("/sys/fs/cgroup".count).drop { $0 == "/" })
+            if fsType == "cgroup2" && !name.isEmpty { continue }  // hybrid: the unified mount holds no controllers
+            let superOptions = right[2].split(separator: ",").filter { $0 != "rw" && $0 != "ro" }
+            binds.append(CgroupBind(name: name, fsType: fsType, options: superOptions.joined(separator: ","),
+                                    hostPath: mountPoint + cgroup.path))
+        }
+        return binds
+    }
+
+    /// Connects to a `--console-socket` unix socket.
+    static func connectConsoleSocket(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw PodrunError.system("socket") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw PodrunError(.invalidArgument, "console socket path too long", path: path)
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard rc == 0 else {
+            let e = errno
+            close(fd)
+            throw PodrunError.system("connect console socket", path: path, errno: e)
+        }
+        return fd
+    }
+
+    /// The running podrun binary, for `init`.
+    static let selfExecutable = "/proc/self/exe"
+
+    /// An absolute, symlink-free form of `path`.
+    public static func absolutePath(_ path: String) throws -> String {
+        guard let resolved = realpath(path, nil) else { throw PodrunError.system("resolve", path: path) }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Writes a pid file as runc does (atomically, the pid without a newline).
+    public static func writePidFile(_ path: String, _ pid: Int32) throws {
+        let absolute = path.hasPrefix("/") ? path : (try absolutePath(".")) + "/" + path
+        try FileIO.writeAtomically(absolute, Array(String(pid).utf8))
+    }
+}

@@ -1,0 +1,101 @@
+import FoundationEssentials
+import Glibc
+import LinuxSys
+import OCISpec
+import PodrunCore
+
+/// The state folder (`--root`, default /run/podrun): one folder per container holding `state.json` and, between
+/// create and start, the `exec.fifo` the container's process waits on.
+public struct StateStore: Sendable {
+    /// The root folder.
+    public let root: String
+
+    public init(root: String) {
+        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+    }
+
+    /// The folder of container `id`.
+    public func directory(_ id: String) -> String { root + "/" + id }
+    /// The state file of container `id`.
+    public func stateFile(_ id: String) -> String { directory(id) + "/state.json" }
+    /// The exec fifo of container `id`.
+    public func execFifo(_ id: String) -> String { directory(id) + "/exec.fifo" }
+
+    /// Makes the folder of a new container; `.alreadyExists` if it exists.
+    public func makeDirectory(for id: String) throws -> String {
+        try FileIO.makeDirectories(root, mode: 0o700)
+        let dir = directory(id)
+        guard mkdir(dir, 0o711) == 0 else {
+            if errno == EEXIST { throw PodrunError(.alreadyExists, "container with id exists: \(id)") }
+            throw PodrunError.system("mkdir", path: dir)
+        }
+        chmod(dir, 0o711)
+        return dir
+    }
+
+    /// Loads the record of container `id`; `.notFound` ("container does not exist") if there is none.
+    public func load(_ id: String) throws -> ContainerRecord {
+        try ContainerID.validate(id)
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.readBytes(stateFile(id))
+        } catch let e as PodrunError where e.code == .notFound {
+            throw PodrunError(.notFound, "container does not exist")
+        }
+        do {
+            return try JSONDecoder().decode(ContainerRecord.self, from: Data(bytes))
+        } catch {
+            throw PodrunError(.internalError, "corrupt state", path: stateFile(id), cause: String(describing: error))
+        }
+    }
+
+    /// Writes the record atomically.
+    public func save(_ record: ContainerRecord) throws {
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try JSONEncoder().encode(record))
+        } catch {
+            throw PodrunError(.internalError, "encode state", cause: String(describing: error))
+        }
+        try FileIO.writeAtomically(stateFile(record.id), bytes, mode: 0o600)
+    }
+
+    /// The ids of every container folder holding a state file, sorted.
+    public func ids() throws -> [String] {
+        guard let dir = opendir(root) else {
+            if errno == ENOENT { return [] }
+            throw PodrunError.system("open", path: root)
+        }
+        defer { closedir(dir) }
+        var ids: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name.hasPrefix(".") { continue }
+            if FileIO.exists(stateFile(name)) { ids.append(name) }
+        }
+        return ids.sorted()
+    }
+
+    /// Removes the folder of container `id` and all in it.
+    public func remove(_ id: String) throws {
+        try FileIO.removeTree(directory(id))
+    }
+
+    /// Takes an exclusive lock on container `id` for the life of the returned descriptor (close it to unlock).
+    public func lock(_ id: String) throws -> Int32 {
+        let fd = open(directory(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw PodrunError(.notFound, "container does not exist") }
+            throw PodrunError.system("open", path: directory(id))
+        }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR {
+                close(fd)
+                throw PodrunError.system("lock", path: directory(id))
+            }
+        }
+        return fd
+    }
+}

@@ -1,0 +1,16 @@
+import FoundationEssentials
+import PodrunCore
+
+/// Prints values as indented JSON on stdout, as runc's `state`, `list --format json` and `features` do.
+enum JSONOutput {
+    static func print<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        do {
+            let data = try encoder.encode(value)
+            Swift.print(String(decoding: data, as: UTF8.self))
+        } catch {
+            throw PodrunError(.internalError, "encode output", cause: String(describing: error))
+        }
+    }
+}

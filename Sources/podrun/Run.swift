@@ -1,0 +1,50 @@
+import ArgumentParser
+import Glibc
+import LinuxSys
+import PodrunCore
+import Sandbox
+
+/// `podrun run`: create and start; without --detach, wait and exit with the container's exit code.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create and start a container, and wait for it.")
+
+    @OptionGroup var options: CreateFlags
+    @Flag(name: [.short, .long], help: "Do not wait for the container; leave it running.") var detach = false
+    @Flag(name: .long, help: "Keep the container's state after it exits.") var keep = false
+    @Argument(help: "The container id.") var id: String
+
+    func run() throws {
+        let runtime = GlobalOptions.current.makeRuntime()
+        if detach {
+            try runtime.create(id: id, options: options.runtimeOptions())
+            do {
+                try runtime.start(id: id)
+            } catch {
+                try? runtime.delete(id: id, force: true)
+                throw error
+            }
+            return
+        }
+        let supervisor = try Supervisor()
+        var master: Int32? = nil
+        let record: ContainerRecord
+        if options.consoleSocket == nil, (try? Runtime.loadSpec(bundle: options.bundle))?.process?.terminal == true {
+            let (mine, theirs) = try SyncChannel<InitMessage>.pair()
+            defer { close(mine) }
+            record = try runtime.create(id: id, options: options.runtimeOptions(), consoleReceiver: theirs)
+            close(theirs)
+            master = try SyncChannel<InitMessage>(fd: mine).receiveDescriptor()
+        } else {
+            record = try runtime.create(id: id, options: options.runtimeOptions())
+        }
+        do {
+            try runtime.start(id: id)
+        } catch {
+            try? runtime.delete(id: id, force: true)
+            throw error
+        }
+        let code = supervisor.wait(for: record.pid, master: master)
+        if !keep { try? runtime.delete(id: id, force: true) }
+        throw ExitCode(code)
+    }
+}
