@@ -17,18 +17,21 @@ public enum Spawn {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        // Copy every source above every target first, so that no dup2 overwrites a source still to be used.
+        let highest = max(keepFrom, (descriptors.keys.max() ?? 0) + 1)
+        var copies: [Int32] = []
+        defer { copies.forEach { close($0) } }
         for (target, source) in descriptors.sorted(by: { $0.key < $1.key }) {
             if target == source {
-                // posix_spawn's dup2 onto itself keeps the fd but does not clear CLOEXEC; go through a spare slot.
-                let spare = fcntl(source, F_DUPFD_CLOEXEC, 1000)
-                guard spare >= 0 else { throw PodrunError.system("dup fd") }
-                defer { close(spare) }
-                posix_spawn_file_actions_adddup2(&actions, spare, target)
-            } else {
+                // glibc clears close-on-exec for a dup2 onto the same number.
                 posix_spawn_file_actions_adddup2(&actions, source, target)
+                continue
             }
+            let copy = fcntl(source, F_DUPFD_CLOEXEC, highest)
+            guard copy >= 0 else { throw PodrunError.system("dup fd \(source)") }
+            copies.append(copy)
+            posix_spawn_file_actions_adddup2(&actions, copy, target)
         }
-        let highest = max(keepFrom, (descriptors.keys.max() ?? 0) + 1)
         podrun_spawn_addclosefrom(&actions, highest)
 
         var attributes = posix_spawnattr_t()

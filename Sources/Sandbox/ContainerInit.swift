@@ -104,19 +104,28 @@ public enum ContainerInit {
     private static func containerProcess(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws -> Never {
         guard setsid() >= 0 else { throw PodrunError.system("setsid") }
         let spec = config.spec
-        // The exec fifo is reached through the state folder's descriptor, opened before the host's files go away.
-        let stateDir = open(config.stateDirectory, RootedDirectory.O_PATH | O_DIRECTORY | O_CLOEXEC)
-        guard stateDir >= 0 else { throw PodrunError.system("open", path: config.stateDirectory) }
+        // The exec fifo is reached through the state folder's descriptor, which the runtime passed in.
+        let stateDir = fcntl(InitDescriptors.stateDirectory(config.preserveFds), F_DUPFD_CLOEXEC, 3)
+        guard stateDir >= 0 else { throw PodrunError.system("dup state folder descriptor") }
+        close(InitDescriptors.stateDirectory(config.preserveFds))
 
         let hasMountNS = spec.linux?.namespaces?.contains { $0.type == .mount } ?? false
-        if hasMountNS {
-            let builder = try RootfsBuilder(config: config)
-            try builder.mountAll()
-            try builder.enterRoot()
-        } else {
-            guard chroot(config.rootfs) == 0 else { throw PodrunError.system("chroot", path: config.rootfs) }
-            try Sys.chdir("/")
+        let builder = try RootfsBuilder(config: config)
+        try builder.mountAll()
+        // Hooks run between the mounts and pivot_root: prestart and createRuntime in the runtime's namespaces,
+        // then createContainer here, in the container's (with host paths still reachable, as runc does).
+        var hostPid: Int32 = 0
+        if spec.hooks != nil {
+            try channel.send(.runHooks)
+            guard case .hooksDone(let pid)? = try channel.receive() else {
+                throw PodrunError(.hookFailed, "runtime did not run the hooks")
+            }
+            hostPid = pid
+            let state = State(id: config.containerID, status: .creating, pid: pid, bundle: config.bundle,
+                              annotations: spec.annotations)
+            try HookRunner.run(.createContainer, spec.hooks, state: state)
         }
+        try builder.enterRoot()
         if config.process.terminal == true {
             try setUpTerminal(config, consoleFd: InitDescriptors.console(config.preserveFds), bindConsole: hasMountNS)
         }
@@ -144,6 +153,17 @@ public enum ContainerInit {
         _ = write(fifo, &go, 1)
         close(fifo)
         close(stateDir)
+        if !HookRunner.hooks(.startContainer, in: spec.hooks).isEmpty {
+            let state = State(id: config.containerID, status: .created, pid: hostPid, bundle: config.bundle,
+                              annotations: spec.annotations)
+            do {
+                try HookRunner.run(.startContainer, spec.hooks, state: state)
+            } catch let e as PodrunError {
+                let line = e.description + "\n"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+                _exit(1)
+            }
+        }
         program.exec()
     }
 

@@ -39,7 +39,7 @@ extension Runtime {
         }
         defer { if let consoleFd { close(consoleFd) } }
         let config = InitConfig(mode: .exec, containerID: id, process: process, spec: record.spec,
-                                rootfs: record.rootfs, stateDirectory: store.directory(id), noPivot: false,
+                                rootfs: record.rootfs, bundle: record.bundle, stateDirectory: store.directory(id), noPivot: false,
                                 preserveFds: options.preserveFds, targetPid: record.pid)
         let cleanup = Cleanup()
         do {

@@ -11,6 +11,10 @@ public enum InitMessage: Codable, Sendable {
     case mappingsDone
     /// Init -> runtime: the pid (in the runtime's pid namespace) of the container's process.
     case pid(Int32)
+    /// Init -> runtime: the mounts are done (before pivot_root); run the prestart and createRuntime hooks.
+    case runHooks
+    /// Runtime -> init: the hooks ran; `pid` is the container process' pid as the runtime sees it.
+    case hooksDone(pid: Int32)
     /// Init -> runtime: the process is set up and waits for `start` (create) or is about to exec (exec).
     case ready
     /// Init -> runtime: setting up failed.
@@ -33,6 +37,8 @@ public struct InitConfig: Codable, Sendable {
     public var spec: Spec
     /// The rootfs, absolute.
     public var rootfs: String
+    /// The bundle, absolute (for the state hooks read).
+    public var bundle: String
     /// The container's state folder (holds the exec fifo).
     public var stateDirectory: String
     /// Move the root with MS_MOVE + chroot instead of pivot_root.
@@ -45,13 +51,15 @@ public struct InitConfig: Codable, Sendable {
     /// bind the container's own cgroups at a `cgroup` mount without a cgroup namespace.
     public var cgroupMounts: [CgroupBind]
 
-    public init(mode: Mode, containerID: String, process: Process, spec: Spec, rootfs: String, stateDirectory: String,
+    public init(mode: Mode, containerID: String, process: Process, spec: Spec, rootfs: String, bundle: String,
+                stateDirectory: String,
                 noPivot: Bool, preserveFds: Int, targetPid: Int32? = nil, cgroupMounts: [CgroupBind] = []) {
         self.mode = mode
         self.containerID = containerID
         self.process = process
         self.spec = spec
         self.rootfs = rootfs
+        self.bundle = bundle
         self.stateDirectory = stateDirectory
         self.noPivot = noPivot
         self.preserveFds = preserveFds
@@ -80,14 +88,17 @@ public struct CgroupBind: Codable, Sendable, Equatable {
 }
 
 /// The fixed descriptor layout `podrun init` starts with: after the preserved fds come the sync socket, the config
-/// memfd and, when the process has a terminal, the console socket.
+/// memfd, the state folder and, when the process has a terminal, the console socket.
 public enum InitDescriptors {
     /// The sync socket's number for `preserveFds` preserved descriptors.
     public static func sync(_ preserveFds: Int) -> Int32 { Int32(3 + preserveFds) }
     /// The config memfd's number.
     public static func config(_ preserveFds: Int) -> Int32 { Int32(4 + preserveFds) }
+    /// The state folder's descriptor (O_PATH), through which the exec fifo is opened: the container's process
+    /// may not be able to reach the folder by path (a user namespace, a 0700 root).
+    public static func stateDirectory(_ preserveFds: Int) -> Int32 { Int32(5 + preserveFds) }
     /// The console socket's number.
-    public static func console(_ preserveFds: Int) -> Int32 { Int32(5 + preserveFds) }
+    public static func console(_ preserveFds: Int) -> Int32 { Int32(6 + preserveFds) }
     /// The environment variable that carries the number of preserved descriptors.
     public static let environmentKey = "_PODRUN_PRESERVE_FDS"
 }

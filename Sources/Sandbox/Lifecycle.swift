@@ -62,6 +62,12 @@ extension Runtime {
             }
         }
         unlink(fifoPath)
+        // Poststart hooks: a failure is a warning, the container runs on (runtime-spec).
+        do {
+            try HookRunner.run(.poststart, record.spec.hooks, state: state(of: record))
+        } catch let e as PodrunError {
+            log.log(.warning, e.description)
+        }
     }
 
     /// Sends `signal` to the container's first process, or with `all` to every process in its cgroup.
@@ -140,6 +146,13 @@ extension Runtime {
             }
         }
         if let lastError { throw lastError }
+        var stopped = state(of: record)
+        stopped.status = .stopped
+        do {
+            try HookRunner.run(.poststop, record.spec.hooks, state: stopped)
+        } catch let e as PodrunError {
+            log.log(.warning, e.description)
+        }
         try store.remove(record.id)
     }
 

@@ -110,7 +110,7 @@ public struct Runtime: Sendable {
         defer { if let consoleFd { close(consoleFd) } }
 
         let config = InitConfig(mode: .create, containerID: id, process: process, spec: spec, rootfs: rootfs,
-                                stateDirectory: directory, noPivot: options.noPivot, preserveFds: options.preserveFds,
+                                bundle: bundle, stateDirectory: directory, noPivot: options.noPivot, preserveFds: options.preserveFds,
                                 cgroupMounts: try cgroupBinds(cgroup))
         let child = try startInit(config, consoleFd: consoleFd, cgroup: cgroup, cleanup: cleanup)
         return ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, pid: child.pid,
@@ -140,8 +140,16 @@ public struct Runtime: Sendable {
             throw error
         }
         let preserve = config.preserveFds
+        let stateDirectory = open(config.stateDirectory, RootedDirectory.O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard stateDirectory >= 0 else {
+            close(childEnd)
+            close(configFd)
+            throw PodrunError.system("open", path: config.stateDirectory)
+        }
+        defer { close(stateDirectory) }
         var descriptors: [Int32: Int32] = [InitDescriptors.sync(preserve): childEnd,
-                                           InitDescriptors.config(preserve): configFd]
+                                           InitDescriptors.config(preserve): configFd,
+                                           InitDescriptors.stateDirectory(preserve): stateDirectory]
         if let consoleFd { descriptors[InitDescriptors.console(preserve)] = consoleFd }
         for fd in 0..<preserve { descriptors[Int32(3 + fd)] = Int32(3 + fd) }
         let initPid: pid_t
@@ -177,14 +185,30 @@ public struct Runtime: Sendable {
             case .requestMappings(let pid):
                 try writeIDMappings(pid: pid, spec: config.spec)
                 try channel.send(.mappingsDone)
+            case .runHooks:
+                // The init's first message after fork is its pid, so it is known here.
+                guard let pid = containerPid else { throw PodrunError(.internalError, "hooks asked before pid") }
+                let state = State(id: config.containerID, status: .creating, pid: pid, bundle: config.bundle,
+                                  annotations: config.spec.annotations)
+                try HookRunner.run(.prestart, config.spec.hooks, state: state)
+                try HookRunner.run(.createRuntime, config.spec.hooks, state: state)
+                try channel.send(.hooksDone(pid: pid))
             case .pid(let pid):
                 containerPid = pid
-                cleanup.add { Glibc.kill(pid, SIGKILL) }
+                // Kill and wait, so that its cgroup is empty when the next undo step removes it.
+                let pidfd = podrun_pidfd_open(pid)
+                cleanup.add {
+                    Glibc.kill(pid, SIGKILL)
+                    if pidfd >= 0 {
+                        _ = ProcessTable.waitForExit(pidfd: pidfd, timeoutMilliseconds: 5000)
+                        close(pidfd)
+                    }
+                }
             case .ready:
                 ready = true
             case .failed(let error):
                 throw error
-            case .proceed, .mappingsDone:
+            case .proceed, .mappingsDone, .hooksDone:
                 throw PodrunError(.internalError, "unexpected message from init")
             }
         }
