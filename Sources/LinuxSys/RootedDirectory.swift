@@ -47,25 +47,48 @@ public struct RootedDirectory: ~Copyable {
     }
 
     /// Makes the directory `path` and its missing parents inside the root; returns an O_PATH descriptor of it.
+    ///
+    /// A component that is a dangling symlink is followed the way the kernel would, but inside the root: its
+    /// target is made instead (as runc's securejoin does), and at most 40 links are followed.
     public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws -> Int32 {
-        let parts = RootedDirectory.relative(path).split(separator: "/").map(String.init)
-        var prefix = ""
+        var remaining = RootedDirectory.relative(path).split(separator: "/").map(String.init)
+        var done: [String] = []
+        var links = 0
         var current = try open("", flags: RootedDirectory.O_PATH | O_DIRECTORY)
-        for part in parts {
-            let next = prefix.isEmpty ? part : prefix + "/" + part
+        while !remaining.isEmpty {
+            let part = remaining.removeFirst()
+            let next = (done + [part]).joined(separator: "/")
             if let fd = try? open(next, flags: RootedDirectory.O_PATH | O_DIRECTORY) {
                 close(current)
                 current = fd
-            } else {
-                if mkdirat(current, part, mode) != 0 && errno != EEXIST {
-                    let e = errno
-                    close(current)
-                    throw PodrunError.system("mkdir", path: "\(hostPath)/\(next)", errno: e)
-                }
+                done.append(part)
+                continue
+            }
+            if mkdirat(current, part, mode) == 0 || errno != EEXIST {
                 close(current)
                 current = try open(next, flags: RootedDirectory.O_PATH | O_DIRECTORY)
+                done.append(part)
+                continue
             }
-            prefix = next
+            // Something is there but does not resolve to a folder: a dangling symlink is followed, in the root.
+            var buffer = [CChar](repeating: 0, count: 4096)
+            let n = readlinkat(current, part, &buffer, buffer.count - 1)
+            guard n > 0, links < 40 else {
+                close(current)
+                throw PodrunError(.system, "mkdir", path: "\(hostPath)/\(next)", errno: n > 0 ? ELOOP : ENOTDIR)
+            }
+            links += 1
+            buffer[n] = 0
+            let target = String(cString: buffer)
+            let targetParts = RootedDirectory.relative(target).split(separator: "/").map(String.init)
+            remaining = targetParts + remaining
+            if target.hasPrefix("/") {
+                done = []
+                close(current)
+                current = try open("", flags: RootedDirectory.O_PATH | O_DIRECTORY)
+            }
+            // A relative target is resolved from the symlink's folder, which `current` already is; `..` in it is
+            // resolved by the kernel inside the root when the prefix is opened.
         }
         return current
     }
