@@ -15,7 +15,9 @@ public protocol CgroupManager: Sendable {
     func isFrozen() throws -> Bool
     func destroy() throws
     func exists() -> Bool
+    func stats() throws -> CgroupStats
 }
+public struct CgroupStats: Codable, Sendable {}
 
 public enum Cgroups {
     public static func manager(cgroupsPath: String?, containerID: String) throws -> any CgroupManager {
@@ -39,4 +41,5 @@ struct StubManager: CgroupManager {
     func isFrozen() throws -> Bool { false }
     func destroy() throws { for d in dirs() { rmdir(d) } }
     func exists() -> Bool { FileIO.isDirectory(dirs()[7]) }
+    func stats() throws -> CgroupStats { CgroupStats() }
 }

@@ -15,7 +15,7 @@ struct Podrun: ParsableCommand {
         version: "podrun version 0.1.0\nspec: 1.2.0",
         subcommands: [
             Create.self, Start.self, Run.self, Exec.self, StateCommand.self, Kill.self, Delete.self, List.self,
-            Ps.self, SpecCommand.self, Features.self,
+            Ps.self, SpecCommand.self, Features.self, Pause.self, Resume.self, Update.self, Events.self,
         ]
     )
 
