@@ -12,7 +12,9 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -157,6 +159,13 @@ int podrun_signalfd_read(int fd) {
     do { n = read(fd, &info, sizeof(info)); } while (n < 0 && errno == EINTR);
     return n == sizeof(info) ? (int)info.ssi_signo : -1;
 }
+
+int podrun_is_immutable(int fd) {
+    int flags = 0;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0) return -1;
+    return (flags & FS_IMMUTABLE_FL) ? 1 : 0;
+}
+long podrun_sendfile(int out, int in, size_t count) { return (long)sendfile(out, in, NULL, count); }
 
 int podrun_thread_count(void) {
     char buf[1024];

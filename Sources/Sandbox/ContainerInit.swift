@@ -10,24 +10,44 @@ import PodrunCore
 ///
 /// It is synchronous on purpose: no Dispatch, no tasks, so `unshare`, `setns` and `fork` act on the only thread.
 public enum ContainerInit {
-    /// Runs the init and never returns.
+    /// Runs the init exec'd as `podrun init`, reading its config from the config descriptor; never returns.
     public static func main() -> Never {
         let preserve = getenv(InitDescriptors.environmentKey).flatMap { Int(String(cString: $0)) } ?? 0
+        close(InitDescriptors.binary(preserve))
         let channel = SyncChannel<InitMessage>(fd: InitDescriptors.sync(preserve))
         do {
-            guard Sys.threadCount() == 1 else {
-                throw PodrunError(.internalError, "podrun init must be single-threaded, has \(Sys.threadCount()) threads")
-            }
             let configFd = InitDescriptors.config(preserve)
             let bytes = try FileIO.readAll(fd: configFd, path: "init config")
             close(configFd)
             let config = try JSONDecoder().decode(InitConfig.self, from: Data(bytes))
-            try run(config, channel: channel)
+            try start(config, channel: channel)
         } catch {
             let e = (error as? PodrunError) ?? PodrunError(.internalError, "init", cause: String(describing: error))
             try? channel.send(.failed(e))
             _exit(1)
         }
+    }
+
+    /// Runs the init in a forked child of the runtime, whose descriptors are already in the fixed layout.
+    public static func main(config: InitConfig) -> Never {
+        let channel = SyncChannel<InitMessage>(fd: InitDescriptors.sync(config.preserveFds))
+        close(InitDescriptors.config(config.preserveFds))
+        do {
+            try start(config, channel: channel)
+        } catch {
+            let e = (error as? PodrunError) ?? PodrunError(.internalError, "init", cause: String(describing: error))
+            try? channel.send(.failed(e))
+            _exit(1)
+        }
+    }
+
+    /// Checks the process is fit to be the init (one thread, non-dumpable), then runs it.
+    private static func start(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws -> Never {
+        guard Sys.threadCount() == 1 else {
+            throw PodrunError(.internalError, "podrun init must be single-threaded, has \(Sys.threadCount()) threads")
+        }
+        try ExecutableProtection.makeNonDumpable()
+        try run(config, channel: channel)
     }
 
     /// The intermediate process: namespaces, then fork; the child becomes the container's process.

@@ -99,6 +99,8 @@ public enum InitDescriptors {
     public static func stateDirectory(_ preserveFds: Int) -> Int32 { Int32(5 + preserveFds) }
     /// The console socket's number.
     public static func console(_ preserveFds: Int) -> Int32 { Int32(6 + preserveFds) }
+    /// The sealed copy of the podrun binary the init was exec'd from (closed by the init at once).
+    public static func binary(_ preserveFds: Int) -> Int32 { Int32(7 + preserveFds) }
     /// The environment variable that carries the number of preserved descriptors.
     public static let environmentKey = "_PODRUN_PRESERVE_FDS"
 }

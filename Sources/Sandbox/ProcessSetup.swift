@@ -13,8 +13,10 @@ enum ProcessSetup {
         var arguments: [String]
         var environment: [String]
 
-        /// Execs the program; on failure calls `onFailure` with the error and exits 127.
+        /// Execs the program with default signal dispositions and an empty signal mask; on failure calls
+        /// `onFailure` with the error and exits 127.
         func exec(onFailure: (PodrunError) -> Void = { _ in }) -> Never {
+            ProcessSetup.resetSignals()
             let rc = Spawn.withCStrings(arguments) { argv in
                 Spawn.withCStrings(environment) { envp in execve(path, argv, envp) }
             }
@@ -55,6 +57,17 @@ enum ProcessSetup {
         let environment = process.env ?? []
         let path = try lookPath(first, environment: environment)
         return Program(path: path, arguments: args, environment: environment)
+    }
+
+    /// Every signal back to its default action and unblocked: an ignored signal would survive execve, and the
+    /// runtime blocks signals while it supervises.
+    static func resetSignals() {
+        for signal in 1..<Int32(65) where signal != SIGKILL && signal != SIGSTOP {
+            Glibc.signal(signal, SIG_DFL)
+        }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        sigprocmask(SIG_SETMASK, &empty, nil)
     }
 
     /// Sets supplementary groups, gid and uid.

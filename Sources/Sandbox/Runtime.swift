@@ -152,16 +152,10 @@ public struct Runtime: Sendable {
                                            InitDescriptors.stateDirectory(preserve): stateDirectory]
         if let consoleFd { descriptors[InitDescriptors.console(preserve)] = consoleFd }
         for fd in 0..<preserve { descriptors[Int32(3 + fd)] = Int32(3 + fd) }
-        let initPid: pid_t
-        do {
-            initPid = try Spawn.start(Self.selfExecutable, ["podrun", "init"],
-                                      environment: ["\(InitDescriptors.environmentKey)=\(preserve)"],
-                                      descriptors: descriptors)
-        } catch {
+        let initPid = try launchInit(config, descriptors: descriptors, closeInChild: [parentEnd], onError: {
             close(childEnd)
             close(configFd)
-            throw error
-        }
+        })
         close(childEnd)
         close(configFd)
         cleanup.add {
@@ -218,6 +212,45 @@ public struct Runtime: Sendable {
             throw PodrunError(.internalError, "container init exited unexpectedly")
         }
         return (pid, info.startTime)
+    }
+
+    /// Starts the init process with `descriptors` (target -> source) in place.
+    ///
+    /// When nothing can write the podrun binary (immutable or on a read-only mount) and this process has one
+    /// thread, the init is a fork of this process: no second program start. Otherwise it is exec'd from a sealed
+    /// memfd copy of the binary, so a container that reaches the init's /proc/PID/exe finds nothing writable.
+    private func launchInit(_ config: InitConfig, descriptors: [Int32: Int32], closeInChild: [Int32],
+                            onError: () -> Void) throws -> pid_t {
+        let arguments = ["podrun", "init"]
+        let environment = ["\(InitDescriptors.environmentKey)=\(config.preserveFds)"]
+        do {
+            if ExecutableProtection.runningBinaryIsProtected() {
+                if Sys.threadCount() == 1 {
+                    let pid = podrun_fork()
+                    guard pid >= 0 else { throw PodrunError.system("fork") }
+                    if pid == 0 {
+                        closeInChild.forEach { close($0) }
+                        do {
+                            try Descriptors.install(descriptors)
+                        } catch {
+                            _exit(1)
+                        }
+                        ContainerInit.main(config: config)
+                    }
+                    return pid
+                }
+                return try Spawn.start(Self.selfExecutable, arguments, environment: environment, descriptors: descriptors)
+            }
+            let copy = try ExecutableProtection.sealedCopyOfRunningBinary()
+            defer { close(copy) }
+            var withBinary = descriptors
+            let slot = InitDescriptors.binary(config.preserveFds)
+            withBinary[slot] = copy
+            return try Spawn.start("/proc/self/fd/\(slot)", arguments, environment: environment, descriptors: withBinary)
+        } catch {
+            onError()
+            throw error
+        }
     }
 
     /// Writes /proc/PID/uid_map and gid_map from the spec.

@@ -57,6 +57,11 @@ int podrun_signalfd_all(void);
 /// Reads one signal from a signalfd; returns its number, or -1.
 int podrun_signalfd_read(int fd);
 
+/// Whether the file behind `fd` has the immutable attribute (FS_IMMUTABLE_FL): 1, 0, or -1 on error.
+int podrun_is_immutable(int fd);
+/// Copies `count` bytes from `in` to `out` with sendfile(2); returns bytes copied or -1.
+long podrun_sendfile(int out, int in, size_t count);
+
 /// Number of threads of this process (from /proc/self/stat's field 20), or -1.
 int podrun_thread_count(void);
 
