@@ -1,5 +1,4 @@
 import CPodrunShim
-import FoundationEssentials
 import Glibc
 import PodrunCore
 
@@ -25,12 +24,7 @@ public struct SyncChannel<Message: Codable>: Sendable {
 
     /// Sends one message.
     public func send(_ message: Message) throws {
-        let bytes: [UInt8]
-        do {
-            bytes = Array(try JSONEncoder().encode(message))
-        } catch {
-            throw PodrunError(.internalError, "encode sync message", cause: String(describing: error))
-        }
+        let bytes = try JSONCoding.encode(message, what: "sync message")
         let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         guard n == bytes.count else { throw PodrunError.system("send sync message") }
     }
@@ -44,11 +38,7 @@ public struct SyncChannel<Message: Codable>: Sendable {
         } while n < 0 && errno == EINTR
         guard n >= 0 else { throw PodrunError.system("receive sync message") }
         if n == 0 { return nil }
-        do {
-            return try JSONDecoder().decode(Message.self, from: Data(buffer[0..<n]))
-        } catch {
-            throw PodrunError(.internalError, "decode sync message", cause: String(describing: error))
-        }
+        return try JSONCoding.decode(Message.self, from: Array(buffer[0..<n]), what: "sync message")
     }
 
     /// Sends a descriptor (SCM_RIGHTS).

@@ -1,5 +1,4 @@
 import CPodrunShim
-import FoundationEssentials
 import Glibc
 import LinuxSys
 import OCISpec
@@ -19,7 +18,7 @@ public enum ContainerInit {
             let configFd = InitDescriptors.config(preserve)
             let bytes = try FileIO.readAll(fd: configFd, path: "init config")
             close(configFd)
-            let config = try JSONDecoder().decode(InitConfig.self, from: Data(bytes))
+            let config = try JSONCoding.decode(InitConfig.self, from: bytes, what: "init config")
             try start(config, channel: channel)
         } catch {
             let e = (error as? PodrunError) ?? PodrunError(.internalError, "init", cause: String(describing: error))

@@ -1,5 +1,4 @@
 import CPodrunShim
-import FoundationEssentials
 import Glibc
 import LinuxSys
 import OCISpec
@@ -30,12 +29,7 @@ public enum HookRunner {
     public static func run(_ kind: Kind, _ hooks: Hooks?, state: State) throws {
         let list = Self.hooks(kind, in: hooks)
         guard !list.isEmpty else { return }
-        let stdin: [UInt8]
-        do {
-            stdin = Array(try JSONEncoder().encode(state))
-        } catch {
-            throw PodrunError(.internalError, "encode state for hooks", cause: String(describing: error))
-        }
+        let stdin = try JSONCoding.encode(state, what: "state for hooks")
         for (index, hook) in list.enumerated() {
             do {
                 try runOne(hook, stdin: stdin)

@@ -1,5 +1,4 @@
 import CPodrunShim
-import FoundationEssentials
 import Glibc
 import LinuxSys
 import OCISpec
@@ -127,10 +126,10 @@ public struct Runtime: Sendable {
         defer { close(parentEnd) }
         let configJSON: [UInt8]
         do {
-            configJSON = Array(try JSONEncoder().encode(config))
+            configJSON = try JSONCoding.encode(config, what: "init config")
         } catch {
             close(childEnd)
-            throw PodrunError(.internalError, "encode init config", cause: String(describing: error))
+            throw error
         }
         let configFd: Int32
         do {

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 import LinuxSys
 import OCISpec
@@ -42,21 +41,12 @@ public struct StateStore: Sendable {
         } catch let e as PodrunError where e.code == .notFound {
             throw PodrunError(.notFound, "container does not exist")
         }
-        do {
-            return try JSONDecoder().decode(ContainerRecord.self, from: Data(bytes))
-        } catch {
-            throw PodrunError(.internalError, "corrupt state", path: stateFile(id), cause: String(describing: error))
-        }
+        return try JSONCoding.decode(ContainerRecord.self, from: bytes, what: "state \(stateFile(id))")
     }
 
     /// Writes the record atomically.
     public func save(_ record: ContainerRecord) throws {
-        let bytes: [UInt8]
-        do {
-            bytes = Array(try JSONEncoder().encode(record))
-        } catch {
-            throw PodrunError(.internalError, "encode state", cause: String(describing: error))
-        }
+        let bytes = try JSONCoding.encode(record, what: "state")
         try FileIO.writeAtomically(stateFile(record.id), bytes, mode: 0o600)
     }
 
