@@ -1,8 +1,8 @@
 // TEMPORARY: replaced by the cgroups branch at merge.
+import Glibc
+import LinuxSys
 import OCISpec
 import PodrunCore
-import LinuxSys
-import Glibc
 
 public protocol CgroupManager: Sendable {
     var path: String { get }
@@ -17,6 +17,7 @@ public protocol CgroupManager: Sendable {
     func exists() -> Bool
     func stats() throws -> CgroupStats
 }
+
 public struct CgroupStats: Codable, Sendable {}
 
 public enum Cgroups {
@@ -28,9 +29,25 @@ public enum Cgroups {
 struct StubManager: CgroupManager {
     var path: String
     var controllers = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd"]
+
     func dirs() -> [String] { controllers.map { "/sys/fs/cgroup/\($0)\(path)" } }
-    func create() throws { for d in dirs() { try FileIO.makeDirectories(d) }
-        for f in ["cpuset.cpus", "cpuset.mems"] { let v = try FileIO.readString("/sys/fs/cgroup/cpuset/" + f); try FileIO.writeExisting("/sys/fs/cgroup/cpuset\(path)/" + f, v) } }
+
+    func create() throws {
+        for d in dirs() { try FileIO.makeDirectories(d) }
+        var prefix = "/sys/fs/cgroup/cpuset"
+        for part in path.split(separator: "/") {
+            let parent = prefix
+            prefix += "/" + String(part)
+            for f in ["cpuset.cpus", "cpuset.mems"] {
+                let current: String = (try? FileIO.readString(prefix + "/" + f)) ?? ""
+                if current.allSatisfy({ $0 == "\n" || $0 == " " }) {
+                    let value: String = try FileIO.readString(parent + "/" + f)
+                    try FileIO.writeExisting(prefix + "/" + f, value)
+                }
+            }
+        }
+    }
+
     func apply(pid: Int32) throws { for d in dirs() { try FileIO.writeExisting(d + "/cgroup.procs", "\(pid)") } }
     func set(_ resources: LinuxResources) throws {}
     func pids() throws -> [Int32] {
