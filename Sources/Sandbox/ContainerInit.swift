@@ -161,7 +161,8 @@ public enum ContainerInit {
             let path = "/proc/sys/" + String(key.map { $0 == "." ? "/" : $0 })
             try FileIO.writeExisting(path, value)
         }
-        let program = try ProcessSetup.prepare(config.process, preserveFds: config.preserveFds)
+        let program = try ProcessSetup.prepare(config.process, capabilities: config.capabilities, seccomp: config.seccomp,
+                                                preserveFds: config.preserveFds)
         try channel.send(.ready)
         close(channel.fd)
 
@@ -193,7 +194,8 @@ public enum ContainerInit {
         if config.process.terminal == true {
             try setUpTerminal(config, consoleFd: InitDescriptors.console(config.preserveFds), bindConsole: false)
         }
-        let program = try ProcessSetup.prepare(config.process, preserveFds: config.preserveFds)
+        let program = try ProcessSetup.prepare(config.process, capabilities: config.capabilities, seccomp: config.seccomp,
+                                                preserveFds: config.preserveFds)
         try channel.send(.ready)
         program.exec { error in
             try? channel.send(.failed(error))

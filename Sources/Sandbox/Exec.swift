@@ -38,8 +38,10 @@ extension Runtime {
             consoleFd = try consoleReceiver.map { dup($0) } ?? Self.connectConsoleSocket(options.consoleSocket ?? "")
         }
         defer { if let consoleFd { close(consoleFd) } }
+        let (capabilities, seccomp) = try compileSecurity(process, spec: record.spec)
         let config = InitConfig(mode: .exec, containerID: id, process: process, spec: record.spec,
-                                rootfs: record.rootfs, bundle: record.bundle, stateDirectory: store.directory(id), noPivot: false,
+                                rootfs: record.rootfs, bundle: record.bundle, stateDirectory: store.directory(id),
+                                capabilities: capabilities, seccomp: seccomp, noPivot: false,
                                 preserveFds: options.preserveFds, targetPid: record.pid)
         let cleanup = Cleanup()
         do {

@@ -1,3 +1,4 @@
+import LinuxSys
 import OCISpec
 import PodrunCore
 
@@ -45,6 +46,10 @@ public struct InitConfig: Codable, Sendable {
     public var noPivot: Bool
     /// How many descriptors from 3 on pass to the process.
     public var preserveFds: Int
+    /// The process' capability sets, resolved from names in the runtime.
+    public var capabilities: CapabilitySets
+    /// The seccomp filter, compiled in the runtime; loaded by one syscall in the container's process.
+    public var seccomp: CompiledSeccomp?
     /// Exec: the pid of the container's first process, whose namespaces are joined.
     public var targetPid: Int32?
     /// The host folder of each cgroup hierarchy for the container (mount point name -> host path), used to
@@ -52,7 +57,7 @@ public struct InitConfig: Codable, Sendable {
     public var cgroupMounts: [CgroupBind]
 
     public init(mode: Mode, containerID: String, process: Process, spec: Spec, rootfs: String, bundle: String,
-                stateDirectory: String,
+                stateDirectory: String, capabilities: CapabilitySets, seccomp: CompiledSeccomp?,
                 noPivot: Bool, preserveFds: Int, targetPid: Int32? = nil, cgroupMounts: [CgroupBind] = []) {
         self.mode = mode
         self.containerID = containerID
@@ -60,6 +65,8 @@ public struct InitConfig: Codable, Sendable {
         self.spec = spec
         self.rootfs = rootfs
         self.bundle = bundle
+        self.capabilities = capabilities
+        self.seccomp = seccomp
         self.stateDirectory = stateDirectory
         self.noPivot = noPivot
         self.preserveFds = preserveFds

@@ -28,28 +28,21 @@ enum ProcessSetup {
     }
 
     /// Applies everything in `process` that must happen before exec, and finds the executable.
-    static func prepare(_ process: Process, preserveFds: Int) throws -> Program {
+    static func prepare(_ process: Process, capabilities: CapabilitySets, seccomp: CompiledSeccomp?,
+                        preserveFds: Int) throws -> Program {
         guard let args = process.args, let first = args.first, !first.isEmpty else {
             throw PodrunError.invalidSpec("process.args", "must not be empty")
         }
-        for limit in process.rlimits ?? [] {
-            guard let resource = rlimitNumber(limit.type) else {
-                throw PodrunError.invalidSpec("process.rlimits", "unknown rlimit \(limit.type)")
-            }
-            guard podrun_setrlimit(resource, limit.soft, limit.hard) == 0 else {
-                throw PodrunError.system("setrlimit \(limit.type)")
-            }
-        }
+        try ResourceLimits.apply(process.rlimits ?? [])
         if let adj = process.oomScoreAdj {
             try FileIO.writeExisting("/proc/self/oom_score_adj", String(adj))
         }
         // Chdir as root first (the cwd may not be searchable by the user), and again after the switch if needed.
         let cwd = process.cwd.isEmpty ? "/" : process.cwd
         let chdirDone = Glibc.chdir(cwd) == 0
-        if process.noNewPrivileges == true {
-            try Sys.prctl(38, 1, what: "set no_new_privs")  // PR_SET_NO_NEW_PRIVS
+        try Capabilities.finalize(capabilities, noNewPrivileges: process.noNewPrivileges == true, seccomp: seccomp) {
+            try switchUser(process.user)
         }
-        try switchUser(process.user)
         if !chdirDone { try Sys.chdir(cwd) }
         umask(mode_t(process.user.umask ?? 0o022))
         try Sys.closeOnExec(from: Int32(3 + preserveFds))
@@ -98,13 +91,5 @@ enum ProcessSetup {
             }
         }
         throw PodrunError(.execFailed, "exec: \"\(name)\": executable file not found in $PATH")
-    }
-
-    /// The resource number of an `RLIMIT_*` name.
-    static func rlimitNumber(_ name: String) -> Int32? {
-        let names = ["RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS",
-                     "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS",
-                     "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"]
-        return names.firstIndex(of: name).map { Int32($0) }
     }
 }

@@ -56,9 +56,6 @@ public struct Runtime: Sendable {
         try ContainerID.validate(id)
         let bundle = try Self.absolutePath(options.bundle)
         let spec = try Self.loadSpec(bundle: bundle)
-        for name in spec.unknownCapabilities() {
-            log.log(.warning, "unknown capability \(name), ignoring")
-        }
         guard let process = spec.process else { throw PodrunError.invalidSpec("process", "is required") }
         guard spec.linux?.namespaces?.contains(where: { $0.type == .mount }) == true else {
             throw PodrunError.invalidSpec("linux.namespaces", "a mount namespace is required")
@@ -108,8 +105,9 @@ public struct Runtime: Sendable {
         }
         defer { if let consoleFd { close(consoleFd) } }
 
+        let (capabilities, seccomp) = try compileSecurity(process, spec: spec)
         let config = InitConfig(mode: .create, containerID: id, process: process, spec: spec, rootfs: rootfs,
-                                bundle: bundle, stateDirectory: directory, noPivot: options.noPivot, preserveFds: options.preserveFds,
+                                bundle: bundle, stateDirectory: directory, capabilities: capabilities, seccomp: seccomp, noPivot: options.noPivot, preserveFds: options.preserveFds,
                                 cgroupMounts: try cgroupBinds(cgroup))
         let child = try startInit(config, consoleFd: consoleFd, cgroup: cgroup, cleanup: cleanup)
         return ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, pid: child.pid,
@@ -250,6 +248,21 @@ public struct Runtime: Sendable {
             onError()
             throw error
         }
+    }
+
+    /// Resolves the process' capability names and compiles the spec's seccomp filter, logging runc's warnings
+    /// (unknown capabilities, syscalls libseccomp does not know), and checks the rlimits.
+    func compileSecurity(_ process: Process, spec: Spec) throws -> (CapabilitySets, CompiledSeccomp?) {
+        let capabilities = Capabilities.resolve(process.capabilities)
+        if let warning = capabilities.warning { log.log(.warning, warning) }
+        try ResourceLimits.validate(process.rlimits ?? [])
+        var seccomp: CompiledSeccomp? = nil
+        if let filter = spec.linux?.seccomp {
+            let compiled = try SeccompFilter.compile(filter)
+            compiled.warnings.forEach { log.log(.warning, $0) }
+            seccomp = compiled
+        }
+        return (capabilities.sets, seccomp)
     }
 
     /// Writes /proc/PID/uid_map and gid_map from the spec.
