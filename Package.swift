@@ -28,11 +28,11 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "Cgroups"]),
         // The CLI.
         .executableTarget(name: "podrun", dependencies: [
-            "Sandbox", "OCISpec", "PodrunCore",
+            "Sandbox", "OCISpec", "PodrunCore", "LinuxSys", "CLibseccomp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
+        .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LinuxSysTests", dependencies: ["LinuxSys"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/mman.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -166,6 +167,14 @@ int podrun_is_immutable(int fd) {
     return (flags & FS_IMMUTABLE_FL) ? 1 : 0;
 }
 long podrun_sendfile(int out, int in, size_t count) { return (long)sendfile(out, in, NULL, count); }
+
+int podrun_mount_setattr_recursive(int fd, uint64_t set, uint64_t clear) {
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.attr_set = set;
+    attr.attr_clr = clear;
+    return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+}
 
 int podrun_thread_count(void) {
     char buf[1024];

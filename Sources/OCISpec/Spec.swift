@@ -67,6 +67,33 @@ public struct Process: Codable, Sendable, Equatable {
     }
 }
 
+extension Process {
+    enum CodingKeys: String, CodingKey {
+        case terminal, consoleSize, user, args, commandLine, env, cwd, capabilities, rlimits, noNewPrivileges
+        case apparmorProfile, oomScoreAdj, selinuxLabel
+    }
+
+    /// Decodes a process as runc does: a missing `user` is root and a missing `cwd` is empty (which validation
+    /// then refuses with its own message).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            terminal: try c.decodeIfPresent(Bool.self, forKey: .terminal),
+            consoleSize: try c.decodeIfPresent(Box.self, forKey: .consoleSize),
+            user: try c.decodeIfPresent(User.self, forKey: .user) ?? User(),
+            args: try c.decodeIfPresent([String].self, forKey: .args),
+            commandLine: try c.decodeIfPresent(String.self, forKey: .commandLine),
+            env: try c.decodeIfPresent([String].self, forKey: .env),
+            cwd: try c.decodeIfPresent(String.self, forKey: .cwd) ?? "",
+            capabilities: try c.decodeIfPresent(LinuxCapabilities.self, forKey: .capabilities),
+            rlimits: try c.decodeIfPresent([POSIXRlimit].self, forKey: .rlimits),
+            noNewPrivileges: try c.decodeIfPresent(Bool.self, forKey: .noNewPrivileges),
+            apparmorProfile: try c.decodeIfPresent(String.self, forKey: .apparmorProfile),
+            oomScoreAdj: try c.decodeIfPresent(Int.self, forKey: .oomScoreAdj),
+            selinuxLabel: try c.decodeIfPresent(String.self, forKey: .selinuxLabel))
+    }
+}
+
 /// A terminal size in characters.
 public struct Box: Codable, Sendable, Equatable {
     public var height: UInt

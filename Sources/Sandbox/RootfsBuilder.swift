@@ -80,6 +80,13 @@ struct RootfsBuilder: ~Copyable {
                           describe: "mount \(m.type ?? "")")
         }
         try applyPropagation(m.destination, options.propagation)
+        if options.recursiveSet != 0 || options.recursiveClear != 0 {
+            let fd = try rootfs.openPath(m.destination)
+            defer { close(fd) }
+            guard podrun_mount_setattr_recursive(fd, options.recursiveSet, options.recursiveClear) == 0 else {
+                throw PodrunError.system("mount_setattr", path: m.destination)
+            }
+        }
     }
 
     /// Re-mounts the mount at `destination` with `flags`, keeping the locked flags (nosuid, nodev, noexec, ...)

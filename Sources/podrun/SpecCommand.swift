@@ -16,7 +16,7 @@ struct SpecCommand: ParsableCommand {
         if FileIO.exists(path) {
             throw PodrunError(.alreadyExists, "File \(path) exists. Remove it first")
         }
-        let bytes = try Spec.runcDefault(rootless: rootless).encodedJSON()
+        let bytes = try Spec.podrunDefault(rootless: rootless, uid: getuid(), gid: getgid()).encodedJSON()
         try FileIO.writeAtomically(path, bytes, mode: 0o666 & ~Self.currentUmask())
     }
 

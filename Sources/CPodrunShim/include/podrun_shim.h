@@ -62,6 +62,9 @@ int podrun_is_immutable(int fd);
 /// Copies `count` bytes from `in` to `out` with sendfile(2); returns bytes copied or -1.
 long podrun_sendfile(int out, int in, size_t count);
 
+/// mount_setattr(2) on the mount `fd` refers to, recursively, setting and clearing MOUNT_ATTR_* bits.
+int podrun_mount_setattr_recursive(int fd, uint64_t set, uint64_t clear);
+
 /// Number of threads of this process (from /proc/self/stat's field 20), or -1.
 int podrun_thread_count(void);
 
