@@ -1,3 +1,4 @@
+import Cgroups
 import OCISpec
 
 /// What podrun keeps on disk about one container (`<root>/<id>/state.json`).
@@ -16,11 +17,13 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     public var created: String
     /// The container's configuration as it was at create.
     public var spec: Spec
-    /// The cgroup path of the container, relative to the hierarchies' roots.
+    /// The cgroup path of the container as configured.
     public var cgroupPath: String
+    /// The container's cgroup folder in each hierarchy, by mount point.
+    public var cgroupDirectories: [String: String]
 
     public init(id: String, bundle: String, rootfs: String, pid: Int32, pidStartTime: UInt64, created: String,
-                spec: Spec, cgroupPath: String) {
+                spec: Spec, cgroupPath: String, cgroupDirectories: [String: String]) {
         self.id = id
         self.bundle = bundle
         self.rootfs = rootfs
@@ -29,6 +32,12 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         self.created = created
         self.spec = spec
         self.cgroupPath = cgroupPath
+        self.cgroupDirectories = cgroupDirectories
+    }
+
+    /// The container's cgroup.
+    public func cgroup() throws -> any CgroupManager {
+        try Cgroups.manager(path: cgroupPath, directories: cgroupDirectories)
     }
 
     /// Whether the container has a pid namespace of its own (killing its first process then ends all of it).

@@ -32,7 +32,7 @@ extension Runtime {
         if process.terminal == true && consoleReceiver == nil && options.consoleSocket == nil {
             throw PodrunError(.invalidArgument, "cannot allocate tty if runc will detach without setting console socket")
         }
-        let cgroup = try Cgroups.manager(cgroupsPath: record.cgroupPath, containerID: record.id)
+        let cgroup = try record.cgroup()
         var consoleFd: Int32? = nil
         if process.terminal == true {
             consoleFd = try consoleReceiver.map { dup($0) } ?? Self.connectConsoleSocket(options.consoleSocket ?? "")

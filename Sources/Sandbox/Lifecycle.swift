@@ -11,7 +11,7 @@ extension Runtime {
     public func status(of record: ContainerRecord) -> ContainerStatus {
         guard ProcessTable.isAlive(record.pid, startTime: record.pidStartTime) else { return .stopped }
         if FileIO.exists(store.execFifo(record.id)) { return .created }
-        if let cgroup = try? Cgroups.manager(cgroupsPath: record.cgroupPath, containerID: record.id),
+        if let cgroup = try? record.cgroup(),
            (try? cgroup.isFrozen()) == true {
             return .paused
         }
@@ -76,7 +76,7 @@ extension Runtime {
         let current = status(of: record)
         guard current != .stopped else { throw PodrunError(.invalidState, "container not running") }
         if all {
-            let cgroup = try Cgroups.manager(cgroupsPath: record.cgroupPath, containerID: record.id)
+            let cgroup = try record.cgroup()
             for pid in try cgroup.pids() { Glibc.kill(pid, signal) }
             return
         }
@@ -116,7 +116,7 @@ extension Runtime {
 
     /// SIGKILLs the container (every process of its cgroup when it shares a pid namespace) and waits for it.
     func killAndWait(_ record: ContainerRecord) throws {
-        let cgroup = try Cgroups.manager(cgroupsPath: record.cgroupPath, containerID: record.id)
+        let cgroup = try record.cgroup()
         try? cgroup.thaw()
         guard let pidfd = try? ProcessTable.pidfd(record.pid, startTime: record.pidStartTime) else { return }
         defer { close(pidfd) }
@@ -129,7 +129,7 @@ extension Runtime {
 
     /// Removes what a stopped container still has: its cgroup and its state folder.
     func destroy(_ record: ContainerRecord) throws {
-        let cgroup = try Cgroups.manager(cgroupsPath: record.cgroupPath, containerID: record.id)
+        let cgroup = try record.cgroup()
         // Processes of a container without its own pid namespace may outlive its first process.
         if let pids = try? cgroup.pids(), !pids.isEmpty {
             for pid in pids { Glibc.kill(pid, SIGKILL) }
@@ -164,7 +164,7 @@ extension Runtime {
     /// The pids of every process in the container's cgroup.
     public func pids(id: String) throws -> [Int32] {
         let record = try store.load(id)
-        let cgroup = try Cgroups.manager(cgroupsPath: record.cgroupPath, containerID: record.id)
+        let cgroup = try record.cgroup()
         return try cgroup.pids().sorted()
     }
 

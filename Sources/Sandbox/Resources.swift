@@ -15,7 +15,7 @@ extension Runtime {
         case .paused: return
         default: throw PodrunError(.invalidState, "container not running")
         }
-        try Cgroups.manager(cgroupsPath: record.cgroupPath, containerID: id).freeze()
+        try record.cgroup().freeze()
     }
 
     /// Thaws a paused container.
@@ -24,7 +24,7 @@ extension Runtime {
         let lock = try store.lock(id)
         defer { close(lock) }
         guard status(of: record) == .paused else { throw PodrunError(.invalidState, "container not paused") }
-        try Cgroups.manager(cgroupsPath: record.cgroupPath, containerID: id).thaw()
+        try record.cgroup().thaw()
     }
 
     /// Applies new resource limits to a container's cgroup and keeps them in its state.
@@ -33,7 +33,7 @@ extension Runtime {
         let lock = try store.lock(id)
         defer { close(lock) }
         guard status(of: record) != .stopped else { throw PodrunError(.invalidState, "container not running") }
-        try Cgroups.manager(cgroupsPath: record.cgroupPath, containerID: id).set(resources)
+        try record.cgroup().set(resources)
         var linux = record.spec.linux ?? Linux()
         linux.resources = Self.merge(linux.resources ?? LinuxResources(), resources)
         record.spec.linux = linux
@@ -44,7 +44,7 @@ extension Runtime {
     public func stats(id: String) throws -> CgroupStats {
         let record = try store.load(id)
         guard status(of: record) != .stopped else { throw PodrunError(.invalidState, "container not running") }
-        return try Cgroups.manager(cgroupsPath: record.cgroupPath, containerID: id).stats()
+        return try record.cgroup().stats()
     }
 
     /// `base` with every field that `update` sets replaced.

@@ -98,6 +98,7 @@ public struct Runtime: Sendable {
         let cgroup = try Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, containerID: id)
         try cgroup.create()
         cleanup.add { try? cgroup.destroy() }
+        if let resources = spec.linux?.resources { try cgroup.set(resources) }
 
         var consoleFd: Int32? = nil
         if process.terminal == true {
@@ -112,7 +113,7 @@ public struct Runtime: Sendable {
         let child = try startInit(config, consoleFd: consoleFd, cgroup: cgroup, cleanup: cleanup)
         return ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, pid: child.pid,
                                pidStartTime: child.startTime, created: Timestamp.nowRFC3339Nano(),
-                               spec: spec, cgroupPath: cgroup.path)
+                               spec: spec, cgroupPath: cgroup.path, cgroupDirectories: cgroup.directories)
     }
 
     /// Starts `podrun init` with `config`, puts it in the cgroup, serves its requests until it is ready; returns
@@ -290,8 +291,9 @@ public struct Runtime: Sendable {
             let name = String(mountPoint.dropFirst("/sys/fs/cgroup".count).drop { $0 == "/" })
             if fsType == "cgroup2" && !name.isEmpty { continue }  // hybrid: the unified mount holds no controllers
             let superOptions = right[2].split(separator: ",").filter { $0 != "rw" && $0 != "ro" }
+            guard let directory = cgroup.directories[mountPoint] else { continue }
             binds.append(CgroupBind(name: name, fsType: fsType, options: superOptions.joined(separator: ","),
-                                    hostPath: mountPoint + cgroup.path))
+                                    hostPath: directory))
         }
         return binds
     }

@@ -30,7 +30,7 @@ import Testing
     @Test func privatePidNamespaceIsOnlyANewOne() {
         var spec = Spec(linux: Linux(namespaces: [LinuxNamespace(type: .pid)]))
         let record = ContainerRecord(id: "a", bundle: "/b", rootfs: "/b/r", pid: 1, pidStartTime: 1, created: "",
-                                     spec: spec, cgroupPath: "/a")
+                                     spec: spec, cgroupPath: "/a", cgroupDirectories: [:])
         #expect(record.hasPrivatePidNamespace)
         spec.linux?.namespaces = [LinuxNamespace(type: .pid, path: "/proc/1/ns/pid")]
         var joined = record

@@ -1,0 +1,75 @@
+/// How a host mounts cgroups.
+public enum CgroupMode: String, Sendable, Codable {
+    /// Only v1 hierarchies.
+    case legacy
+    /// v1 hierarchies for the controllers, plus a v2 mount (usually /sys/fs/cgroup/unified) without controllers.
+    case hybrid
+    /// One v2 hierarchy at the cgroup root.
+    case unified
+}
+
+/// One mounted cgroup hierarchy.
+public struct CgroupHierarchy: Sendable, Equatable {
+    /// Where it is mounted (`/sys/fs/cgroup/memory`).
+    public var mountPoint: String
+    /// The v1 controllers it holds (`cpu`, `cpuacct`, `name=systemd`); empty for v2.
+    public var controllers: [String]
+    /// Whether this is a cgroup2 mount.
+    public var isUnified: Bool
+    /// The key of this hierarchy in /proc/PID/cgroup: its controllers joined by commas, or "" for v2.
+    public var key: String { isUnified ? "" : controllers.joined(separator: ",") }
+
+    public init(mountPoint: String, controllers: [String], isUnified: Bool) {
+        self.mountPoint = mountPoint
+        self.controllers = controllers
+        self.isUnified = isUnified
+    }
+
+    /// The cgroup hierarchies mounted under `root`, from the text of /proc/self/mountinfo.
+    public static func parse(mountinfo: String, root: String = "/sys/fs/cgroup") -> [CgroupHierarchy] {
+        var out: [CgroupHierarchy] = []
+        for line in mountinfo.split(separator: "\n") {
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            guard halves.count == 2 else { continue }
+            let left = halves[0].split(separator: " ")
+            let right = halves[1].split(separator: " ")
+            guard left.count >= 5, right.count >= 3 else { continue }
+            let mountPoint = String(left[4])
+            guard mountPoint == root || mountPoint.hasPrefix(root + "/") else { continue }
+            switch right[0] {
+            case "cgroup2":
+                out.append(CgroupHierarchy(mountPoint: mountPoint, controllers: [], isUnified: true))
+            case "cgroup":
+                let known: Set<String> = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids",
+                                          "hugetlb", "net_cls", "net_prio", "perf_event", "rdma", "misc"]
+                let controllers = right[2].split(separator: ",").map(String.init)
+                    .filter { known.contains($0) || $0.hasPrefix("name=") }
+                if !controllers.isEmpty {
+                    out.append(CgroupHierarchy(mountPoint: mountPoint, controllers: controllers, isUnified: false))
+                }
+            default:
+                continue
+            }
+        }
+        return out
+    }
+
+    /// The mode these hierarchies make.
+    public static func mode(of hierarchies: [CgroupHierarchy]) -> CgroupMode {
+        let v1 = hierarchies.contains { !$0.isUnified }
+        let v2 = hierarchies.contains { $0.isUnified }
+        if v1 { return v2 ? .hybrid : .legacy }
+        return .unified
+    }
+
+    /// A process' cgroup in each hierarchy, keyed as `key`, from the text of /proc/PID/cgroup.
+    public static func parse(procCgroup: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in procCgroup.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            out[String(parts[1])] = String(parts[2])
+        }
+        return out
+    }
+}

@@ -1,0 +1,92 @@
+import LinuxSys
+import OCISpec
+import PodrunCore
+
+/// A container's cgroup, on whatever hierarchies the host has.
+public protocol CgroupManager: Sendable {
+    /// The container's cgroup path as given (absolute, or relative to the runtime's own cgroup), for the state.
+    var path: String { get }
+    /// The container's folder in each hierarchy, by mount point: what the state keeps to find the cgroup again.
+    var directories: [String: String] { get }
+    /// Makes the cgroup in every hierarchy (idempotent), initialising what a new cgroup needs (cpuset).
+    func create() throws
+    /// Moves a process into the cgroup in every hierarchy.
+    func apply(pid: Int32) throws
+    /// Writes resource limits.
+    func set(_ resources: LinuxResources) throws
+    /// Every process in the cgroup and its descendants.
+    func pids() throws -> [Int32]
+    /// Freezes every process (and waits until the kernel says frozen).
+    func freeze() throws
+    /// Thaws a frozen cgroup.
+    func thaw() throws
+    /// Whether the cgroup is frozen.
+    func isFrozen() throws -> Bool
+    /// Removes the cgroup (and any sub-cgroups) everywhere; a missing one is not an error.
+    func destroy() throws
+    /// Whether the cgroup exists.
+    func exists() -> Bool
+    /// Usage and limits, shaped as runc's `events --stats` data.
+    func stats() throws -> CgroupStats
+}
+
+/// Finds the host's cgroup hierarchies and makes the right manager for a container.
+public enum Cgroups {
+    /// The manager for a container, on this host.
+    ///
+    /// Path rules are runc's (cgroupfs driver): an absolute `cgroupsPath` is taken from each hierarchy's root; a
+    /// relative one, or the container id when there is none, is joined to the runtime's own cgroup in each
+    /// hierarchy. systemd's `slice:prefix:name` form is refused.
+    public static func manager(cgroupsPath: String?, containerID: String) throws -> any CgroupManager {
+        let mountinfo = try FileIO.readString("/proc/self/mountinfo")
+        let own = try FileIO.readString("/proc/self/cgroup")
+        return try manager(cgroupsPath: cgroupsPath, containerID: containerID,
+                           hierarchies: CgroupHierarchy.parse(mountinfo: mountinfo),
+                           ownCgroups: CgroupHierarchy.parse(procCgroup: own))
+    }
+
+    /// The manager for the folders a state kept (`directories` of a manager made earlier).
+    public static func manager(path: String, directories: [String: String]) throws -> any CgroupManager {
+        let hierarchies = CgroupHierarchy.parse(mountinfo: try FileIO.readString("/proc/self/mountinfo"))
+        return manager(path: path, directories: directories, hierarchies: hierarchies)
+    }
+
+    /// The manager for kept folders on given hierarchies.
+    public static func manager(path: String, directories: [String: String],
+                               hierarchies: [CgroupHierarchy]) -> any CgroupManager {
+        let known = hierarchies.filter { directories[$0.mountPoint] != nil }
+        if CgroupHierarchy.mode(of: hierarchies) == .unified, let h = known.first, let dir = directories[h.mountPoint] {
+            return CgroupV2Manager(path: path, directory: dir, mountPoint: h.mountPoint)
+        }
+        return CgroupV1Manager(path: path, directoriesByHierarchy: known.compactMap { h in
+            directories[h.mountPoint].map { (hierarchy: h, directory: $0) }
+        })
+    }
+
+    /// The manager for given hierarchies and own cgroups (for tests on a fake cgroupfs).
+    public static func manager(cgroupsPath: String?, containerID: String, hierarchies: [CgroupHierarchy],
+                               ownCgroups: [String: String]) throws -> any CgroupManager {
+        let path = (cgroupsPath?.isEmpty == false ? cgroupsPath : nil) ?? containerID
+        if path.contains(":") {
+            throw PodrunError.invalidSpec("linux.cgroupsPath", "systemd cgroup paths are not supported: \(path)")
+        }
+        let parts = path.split(separator: "/").map(String.init)
+        guard !parts.contains(".."), !parts.isEmpty else {
+            throw PodrunError.invalidSpec("linux.cgroupsPath", "invalid cgroup path \"\(path)\"")
+        }
+        let clean = "/" + parts.joined(separator: "/")
+        func directory(_ h: CgroupHierarchy) -> String {
+            if path.hasPrefix("/") { return h.mountPoint + clean }
+            let base = ownCgroups[h.key] ?? "/"
+            return h.mountPoint + (base == "/" ? "" : base) + clean
+        }
+        switch CgroupHierarchy.mode(of: hierarchies) {
+        case .unified:
+            guard let h = hierarchies.first else { throw PodrunError(.system, "no cgroup hierarchy is mounted") }
+            return CgroupV2Manager(path: path, directory: directory(h), mountPoint: h.mountPoint)
+        case .legacy, .hybrid:
+            let dirs = hierarchies.map { (hierarchy: $0, directory: directory($0)) }
+            return CgroupV1Manager(path: path, directoriesByHierarchy: dirs)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Glibc
+import LinuxSys
+import PodrunCore
+
+/// Operations on one cgroup folder and its sub-cgroups, common to v1 and v2.
+enum CgroupTree {
+    /// The folders below `directory` (sub-cgroups), deepest first.
+    static func descendants(_ directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        var children: [String] = []
+        while let entry = readdir(dir) {
+            guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { children.append(directory + "/" + name) }
+        }
+        closedir(dir)
+        return children.flatMap { descendants($0) + [$0] }
+    }
+
+    /// The pids in `directory/cgroup.procs` and in every sub-cgroup's.
+    static func pids(_ directory: String) throws -> [Int32] {
+        var out: [Int32] = []
+        for dir in [directory] + descendants(directory) {
+            do {
+                out += try FileIO.readString(dir + "/cgroup.procs").split(separator: "\n").compactMap { Int32($0) }
+            } catch let e as PodrunError where e.code == .notFound {
+                continue
+            }
+        }
+        return out
+    }
+
+    /// Removes `directory` and its sub-cgroups; missing is fine, EBUSY (still populated) is an error.
+    static func remove(_ directory: String) throws {
+        for dir in descendants(directory) + [directory] {
+            if rmdir(dir) != 0 && errno != ENOENT {
+                throw PodrunError.system("remove cgroup", path: dir)
+            }
+        }
+    }
+
+    /// Makes `directory` and its missing parents below `mountPoint`; returns the folders it made, outermost first.
+    @discardableResult
+    static func make(_ directory: String, below mountPoint: String) throws -> [String] {
+        var made: [String] = []
+        var current = mountPoint
+        for part in directory.dropFirst(mountPoint.count).split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) == 0 {
+                made.append(current)
+            } else if errno != EEXIST {
+                throw PodrunError.system("make cgroup", path: current)
+            }
+        }
+        return made
+    }
+
+    /// Writes a cgroup file, naming it in the error.
+    static func write(_ directory: String, _ file: String, _ value: String) throws {
+        do {
+            try FileIO.writeExisting(directory + "/" + file, value)
+        } catch let e as PodrunError {
+            throw PodrunError(e.code == .notFound ? .invalidSpec : .system, "write \(value) to", path: directory + "/" + file,
+                              errno: e.errno)
+        }
+    }
+
+    /// Reads a cgroup file's text without its trailing newline.
+    static func read(_ directory: String, _ file: String) throws -> String {
+        var text = try FileIO.readString(directory + "/" + file)
+        while text.last == "\n" { text.removeLast() }
+        return text
+    }
+
+    /// Reads a file of `key value` lines.
+    static func readKeyValues(_ directory: String, _ file: String) -> [String: UInt64] {
+        guard let text = try? read(directory, file) else { return [:] }
+        var out: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let v = UInt64(parts[1]) { out[String(parts[0])] = v }
+        }
+        return out
+    }
+
+    /// Reads a number file; nil when missing or "max".
+    static func readNumber(_ directory: String, _ file: String) -> UInt64? {
+        (try? read(directory, file)).flatMap { UInt64($0) }
+    }
+}

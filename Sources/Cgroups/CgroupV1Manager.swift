@@ -1,0 +1,196 @@
+import Glibc
+import LinuxSys
+import OCISpec
+import PodrunCore
+
+/// A container's cgroup on v1 hierarchies (and, on a hybrid host, the controller-less v2 one too, as runc does).
+struct CgroupV1Manager: CgroupManager {
+    let path: String
+    /// The container's folder in each hierarchy.
+    let directoriesByHierarchy: [(hierarchy: CgroupHierarchy, directory: String)]
+
+    /// The container's folder in the hierarchy holding `controller`.
+    var directories: [String: String] {
+        Dictionary(uniqueKeysWithValues: directoriesByHierarchy.map { ($0.hierarchy.mountPoint, $0.directory) })
+    }
+
+    func directory(_ controller: String) -> String? {
+        directoriesByHierarchy.first { $0.hierarchy.controllers.contains(controller) }?.directory
+    }
+
+    func create() throws {
+        for (hierarchy, directory) in directoriesByHierarchy {
+            let made = try CgroupTree.make(directory, below: hierarchy.mountPoint)
+            if hierarchy.controllers.contains("cpuset") {
+                // A new cpuset cgroup starts empty and takes no tasks: copy the parent's cpus and mems down.
+                for dir in made {
+                    let parent = String(dir[..<(dir.lastIndex(of: "/") ?? dir.endIndex)])
+                    for file in ["cpuset.cpus", "cpuset.mems"] {
+                        try CgroupTree.write(dir, file, try CgroupTree.read(parent, file))
+                    }
+                }
+            }
+        }
+    }
+
+    func apply(pid: Int32) throws {
+        for (_, directory) in directoriesByHierarchy { try CgroupTree.write(directory, "cgroup.procs", String(pid)) }
+    }
+
+    func pids() throws -> [Int32] {
+        guard let dir = directory("pids") ?? directoriesByHierarchy.first?.directory else { return [] }
+        return try CgroupTree.pids(dir)
+    }
+
+    func freeze() throws { try setFreezer("FROZEN") }
+    func thaw() throws { try setFreezer("THAWED") }
+
+    private func setFreezer(_ state: String) throws {
+        guard let dir = directory("freezer") else {
+            throw PodrunError(.system, "the freezer cgroup controller is not mounted")
+        }
+        for _ in 0..<1000 {
+            try CgroupTree.write(dir, "freezer.state", state)
+            if try CgroupTree.read(dir, "freezer.state") == state { return }
+            usleep(1000)
+        }
+        throw PodrunError(.timeout, "cgroup did not reach \(state)", path: dir)
+    }
+
+    func isFrozen() throws -> Bool {
+        guard let dir = directory("freezer") else { return false }
+        let state = (try? CgroupTree.read(dir, "freezer.state")) ?? "THAWED"
+        return state == "FROZEN" || state == "FREEZING"
+    }
+
+    func destroy() throws {
+        for (_, directory) in directoriesByHierarchy { try CgroupTree.remove(directory) }
+    }
+
+    func exists() -> Bool {
+        directoriesByHierarchy.contains { FileIO.isDirectory($0.directory) }
+    }
+
+    func set(_ r: LinuxResources) throws {
+        if let memory = r.memory, let dir = directory("memory") { try setMemory(memory, dir) }
+        if let cpu = r.cpu {
+            if let dir = directory("cpu") {
+                if let shares = cpu.shares, shares != 0 { try CgroupTree.write(dir, "cpu.shares", String(shares)) }
+                if let period = cpu.period, period != 0 { try CgroupTree.write(dir, "cpu.cfs_period_us", String(period)) }
+                if let quota = cpu.quota, quota != 0 { try CgroupTree.write(dir, "cpu.cfs_quota_us", String(quota)) }
+                if let p = cpu.realtimePeriod, p != 0 { try CgroupTree.write(dir, "cpu.rt_period_us", String(p)) }
+                if let rt = cpu.realtimeRuntime, rt != 0 { try CgroupTree.write(dir, "cpu.rt_runtime_us", String(rt)) }
+            }
+            if let dir = directory("cpuset") {
+                if let cpus = cpu.cpus, !cpus.isEmpty { try CgroupTree.write(dir, "cpuset.cpus", cpus) }
+                if let mems = cpu.mems, !mems.isEmpty { try CgroupTree.write(dir, "cpuset.mems", mems) }
+            }
+        }
+        if let pids = r.pids, let dir = directory("pids") {
+            try CgroupTree.write(dir, "pids.max", pids.limit > 0 ? String(pids.limit) : "max")
+        }
+        if let blockIO = r.blockIO, let dir = directory("blkio") { try setBlockIO(blockIO, dir) }
+        if let limits = r.hugepageLimits, let dir = directory("hugetlb") {
+            for limit in limits {
+                try CgroupTree.write(dir, "hugetlb.\(limit.pageSize).limit_in_bytes", String(limit.limit))
+            }
+        }
+        if let devices = r.devices, !devices.isEmpty, let dir = directory("devices") {
+            for (file, line) in DeviceRules.v1Writes(devices + DeviceRules.runcAllowed) {
+                try CgroupTree.write(dir, file, line)
+            }
+        }
+        if let network = r.network {
+            if let classID = network.classID, let dir = directory("net_cls") {
+                try CgroupTree.write(dir, "net_cls.classid", String(classID))
+            }
+            if let dir = directory("net_prio") {
+                for p in network.priorities ?? [] { try CgroupTree.write(dir, "net_prio.ifpriomap", "\(p.name) \(p.priority)") }
+            }
+        }
+        if let unified = r.unified, !unified.isEmpty {
+            throw PodrunError.invalidSpec("linux.resources.unified", "unified resources need a cgroup v2 host")
+        }
+    }
+
+    /// Memory and swap in runc's order: whichever write keeps limit <= memsw limit goes first.
+    private func setMemory(_ m: LinuxMemory, _ dir: String) throws {
+        let hasSwapFile = FileIO.exists(dir + "/memory.memsw.limit_in_bytes")
+        var swap = m.swap ?? 0
+        let limit = m.limit ?? 0
+        if limit == -1 && swap == 0 { swap = -1 }
+        if limit != 0 && swap != 0 && hasSwapFile {
+            let current = Int64(try CgroupTree.read(dir, "memory.limit_in_bytes")) ?? Int64.max
+            if swap == -1 || current < swap {
+                try CgroupTree.write(dir, "memory.memsw.limit_in_bytes", String(swap))
+                try CgroupTree.write(dir, "memory.limit_in_bytes", String(limit))
+            } else {
+                try CgroupTree.write(dir, "memory.limit_in_bytes", String(limit))
+                try CgroupTree.write(dir, "memory.memsw.limit_in_bytes", String(swap))
+            }
+        } else {
+            if limit != 0 { try CgroupTree.write(dir, "memory.limit_in_bytes", String(limit)) }
+            if swap != 0 && hasSwapFile { try CgroupTree.write(dir, "memory.memsw.limit_in_bytes", String(swap)) }
+        }
+        if let reservation = m.reservation, reservation != 0 {
+            try CgroupTree.write(dir, "memory.soft_limit_in_bytes", String(reservation))
+        }
+        if let swappiness = m.swappiness, swappiness <= 100 {
+            try CgroupTree.write(dir, "memory.swappiness", String(swappiness))
+        }
+        if m.disableOOMKiller == true { try CgroupTree.write(dir, "memory.oom_control", "1") }
+    }
+
+    private func setBlockIO(_ b: LinuxBlockIO, _ dir: String) throws {
+        if let weight = b.weight, weight != 0 {
+            let file = FileIO.exists(dir + "/blkio.weight") ? "blkio.weight" : "blkio.bfq.weight"
+            try CgroupTree.write(dir, file, String(weight))
+        }
+        if let leaf = b.leafWeight, leaf != 0 { try CgroupTree.write(dir, "blkio.leaf_weight", String(leaf)) }
+        for d in b.weightDevice ?? [] {
+            if let w = d.weight { try CgroupTree.write(dir, "blkio.weight_device", "\(d.major):\(d.minor) \(w)") }
+        }
+        let throttles: [(String, [LinuxThrottleDevice]?)] = [
+            ("blkio.throttle.read_bps_device", b.throttleReadBpsDevice),
+            ("blkio.throttle.write_bps_device", b.throttleWriteBpsDevice),
+            ("blkio.throttle.read_iops_device", b.throttleReadIOPSDevice),
+            ("blkio.throttle.write_iops_device", b.throttleWriteIOPSDevice),
+        ]
+        for (file, devices) in throttles {
+            for d in devices ?? [] { try CgroupTree.write(dir, file, "\(d.major):\(d.minor) \(d.rate)") }
+        }
+    }
+
+    func stats() throws -> CgroupStats {
+        var s = CgroupStats()
+        if let dir = directory("cpuacct") {
+            s.cpu.usage.total = CgroupTree.readNumber(dir, "cpuacct.usage") ?? 0
+            s.cpu.usage.percpu = ((try? CgroupTree.read(dir, "cpuacct.usage_percpu")) ?? "")
+                .split(separator: " ").compactMap { UInt64($0) }
+            let ticks = CgroupTree.readKeyValues(dir, "cpuacct.stat")
+            let nanosPerTick = UInt64(1_000_000_000) / UInt64(max(1, sysconf(Int32(_SC_CLK_TCK))))
+            s.cpu.usage.user = (ticks["user"] ?? 0) * nanosPerTick
+            s.cpu.usage.kernel = (ticks["system"] ?? 0) * nanosPerTick
+        }
+        if let dir = directory("cpu") {
+            let t = CgroupTree.readKeyValues(dir, "cpu.stat")
+            s.cpu.throttling.periods = t["nr_periods"] ?? 0
+            s.cpu.throttling.throttledPeriods = t["nr_throttled"] ?? 0
+            s.cpu.throttling.throttledTime = t["throttled_time"] ?? 0
+        }
+        if let dir = directory("memory") {
+            s.memory.usage.usage = CgroupTree.readNumber(dir, "memory.usage_in_bytes") ?? 0
+            s.memory.usage.limit = CgroupTree.readNumber(dir, "memory.limit_in_bytes") ?? 0
+            s.memory.usage.max = CgroupTree.readNumber(dir, "memory.max_usage_in_bytes") ?? 0
+            s.memory.usage.failcnt = CgroupTree.readNumber(dir, "memory.failcnt") ?? 0
+            s.memory.swap.usage = CgroupTree.readNumber(dir, "memory.memsw.usage_in_bytes") ?? 0
+            s.memory.swap.limit = CgroupTree.readNumber(dir, "memory.memsw.limit_in_bytes") ?? 0
+            s.memory.raw = CgroupTree.readKeyValues(dir, "memory.stat")
+        }
+        if let dir = directory("pids") {
+            s.pids.current = CgroupTree.readNumber(dir, "pids.current") ?? 0
+            s.pids.limit = CgroupTree.readNumber(dir, "pids.max") ?? 0
+        }
+        return s
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import OCISpec
+import PodrunCore
+import Testing
+@testable import Cgroups
+
+let hybridMountinfo = """
+    30 23 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755
+    31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw
+    32 30 0:28 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime shared:11 - cgroup cgroup rw,xattr,name=systemd
+    33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:12 - cgroup cgroup rw,cpu,cpuacct
+    34 30 0:30 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:13 - cgroup cgroup rw,memory
+    35 22 0:5 / /proc rw - proc proc rw
+    """
+
+let unifiedMountinfo = """
+    30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate
+    """
+
+/// A temporary folder laid out like a cgroupfs, removed at the end.
+final class FakeCgroupfs {
+    let root: String
+
+    init() {
+        root = NSTemporaryDirectory() + "podrun-cgroupfs-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    func file(_ path: String, _ content: String = "") {
+        let full = root + "/" + path
+        try! FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
+                                                 withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: full, contents: Data(content.utf8))
+    }
+
+    func read(_ path: String) -> String? { try? String(contentsOfFile: root + "/" + path, encoding: .utf8) }
+}
+
+@Suite struct CgroupHierarchyTests {
+    @Test func hybridHostIsDetected() {
+        let h = CgroupHierarchy.parse(mountinfo: hybridMountinfo)
+        #expect(CgroupHierarchy.mode(of: h) == .hybrid)
+        #expect(h.map(\.key) == ["", "name=systemd", "cpu,cpuacct", "memory"])
+    }
+
+    @Test func unifiedHostIsDetected() {
+        #expect(CgroupHierarchy.mode(of: CgroupHierarchy.parse(mountinfo: unifiedMountinfo)) == .unified)
+    }
+
+    @Test func legacyHostIsDetected() {
+        let legacy = hybridMountinfo.split(separator: "\n").filter { !$0.contains("cgroup2") }.joined(separator: "\n")
+        #expect(CgroupHierarchy.mode(of: CgroupHierarchy.parse(mountinfo: legacy)) == .legacy)
+    }
+
+    @Test func procCgroupIsKeyedByControllers() {
+        let own = CgroupHierarchy.parse(procCgroup: "4:memory:/a/b\n1:name=systemd:/\n0::/init.scope\n")
+        #expect(own["memory"] == "/a/b" && own["name=systemd"] == "/" && own[""] == "/init.scope")
+    }
+}
+
+@Suite struct CgroupPathTests {
+    let hierarchies = CgroupHierarchy.parse(mountinfo: hybridMountinfo)
+    let own = ["memory": "/user/1", "cpu,cpuacct": "/", "name=systemd": "/", "": "/"]
+
+    func directories(_ path: String?) throws -> [String: String] {
+        try Cgroups.manager(cgroupsPath: path, containerID: "c1", hierarchies: hierarchies, ownCgroups: own).directories
+    }
+
+    @Test func absolutePathStartsAtEachRoot() throws {
+        let d = try directories("/default/c1")
+        #expect(d["/sys/fs/cgroup/memory"] == "/sys/fs/cgroup/memory/default/c1")
+        #expect(d["/sys/fs/cgroup/unified"] == "/sys/fs/cgroup/unified/default/c1")
+    }
+
+    @Test func relativePathIsBelowTheRuntimesOwnCgroup() throws {
+        let d = try directories("pods/c1")
+        #expect(d["/sys/fs/cgroup/memory"] == "/sys/fs/cgroup/memory/user/1/pods/c1")
+        #expect(d["/sys/fs/cgroup/cpu,cpuacct"] == "/sys/fs/cgroup/cpu,cpuacct/pods/c1")
+    }
+
+    @Test func noPathMeansTheContainerIDRelatively() throws {
+        #expect(try directories(nil)["/sys/fs/cgroup/memory"] == "/sys/fs/cgroup/memory/user/1/c1")
+    }
+
+    @Test func systemdAndDotDotPathsAreRefused() {
+        #expect(throws: PodrunError.self) { try directories("system.slice:docker:c1") }
+        #expect(throws: PodrunError.self) { try directories("/a/../../etc") }
+    }
+}
+
+@Suite struct CgroupV1ResourceTests {
+    func manager(_ fs: FakeCgroupfs) -> CgroupV1Manager {
+        let hierarchies = ["memory", "cpu", "cpuset", "pids", "devices", "blkio", "hugetlb"].map {
+            CgroupHierarchy(mountPoint: fs.root + "/" + $0, controllers: [$0], isUnified: false)
+        }
+        return CgroupV1Manager(path: "/c", directoriesByHierarchy: hierarchies.map { ($0, $0.mountPoint + "/c") })
+    }
+
+    func files(_ fs: FakeCgroupfs, _ names: [String]) {
+        for name in names { fs.file(name) }
+    }
+
+    @Test func everyResourceGoesToItsFile() throws {
+        let fs = FakeCgroupfs()
+        files(fs, ["memory/c/memory.limit_in_bytes", "memory/c/memory.soft_limit_in_bytes", "memory/c/memory.swappiness",
+                   "cpu/c/cpu.shares", "cpu/c/cpu.cfs_quota_us", "cpu/c/cpu.cfs_period_us", "cpuset/c/cpuset.cpus",
+                   "pids/c/pids.max", "blkio/c/blkio.weight", "blkio/c/blkio.throttle.read_bps_device",
+                   "hugetlb/c/hugetlb.2MB.limit_in_bytes"])
+        try manager(fs).set(LinuxResources(
+            memory: LinuxMemory(limit: 1 << 20, reservation: 1 << 19, swappiness: 10),
+            cpu: LinuxCPU(shares: 512, quota: 50000, period: 100_000, cpus: "0"),
+            pids: LinuxPids(limit: 42),
+            blockIO: LinuxBlockIO(weight: 300, throttleReadBpsDevice: [LinuxThrottleDevice(major: 8, minor: 0, rate: 1000)]),
+            hugepageLimits: [LinuxHugepageLimit(pageSize: "2MB", limit: 4096)]))
+        #expect(fs.read("memory/c/memory.limit_in_bytes") == "1048576")
+        #expect(fs.read("memory/c/memory.soft_limit_in_bytes") == "524288")
+        #expect(fs.read("memory/c/memory.swappiness") == "10")
+        #expect(fs.read("cpu/c/cpu.shares") == "512")
+        #expect(fs.read("cpu/c/cpu.cfs_quota_us") == "50000")
+        #expect(fs.read("cpu/c/cpu.cfs_period_us") == "100000")
+        #expect(fs.read("cpuset/c/cpuset.cpus") == "0")
+        #expect(fs.read("pids/c/pids.max") == "42")
+        #expect(fs.read("blkio/c/blkio.weight") == "300")
+        #expect(fs.read("blkio/c/blkio.throttle.read_bps_device") == "8:0 1000")
+        #expect(fs.read("hugetlb/c/hugetlb.2MB.limit_in_bytes") == "4096")
+    }
+
+    @Test func unlimitedPidsIsMax() throws {
+        let fs = FakeCgroupfs()
+        files(fs, ["pids/c/pids.max"])
+        try manager(fs).set(LinuxResources(pids: LinuxPids(limit: -1)))
+        #expect(fs.read("pids/c/pids.max") == "max")
+    }
+
+    @Test func unifiedResourcesAreRefusedOnV1() {
+        let fs = FakeCgroupfs()
+        #expect(throws: PodrunError.self) { try manager(fs).set(LinuxResources(unified: ["memory.high": "1"])) }
+    }
+
+    @Test func deviceRulesDenyAllThenAllowRuncsDefaults() {
+        let writes = DeviceRules.v1Writes([LinuxDeviceCgroup(allow: false, access: "rwm")] + DeviceRules.runcAllowed)
+        #expect(writes.first?.file == "devices.deny" && writes.first?.line == "a *:* rwm")
+        #expect(writes.contains { $0.file == "devices.allow" && $0.line == "c 1:3 rwm" })
+        #expect(writes.contains { $0.line == "c 136:* rwm" })
+    }
+}
+
+@Suite struct CgroupV2ResourceTests {
+    @Test func sharesConvertToWeightAsRunc() {
+        #expect(CgroupV2Manager.weight(fromShares: 2) == 1)
+        #expect(CgroupV2Manager.weight(fromShares: 1024) == 39)
+        #expect(CgroupV2Manager.weight(fromShares: 262_144) == 10000)
+    }
+
+    @Test func resourcesGoToV2Files() throws {
+        let fs = FakeCgroupfs()
+        for f in ["memory.max", "memory.swap.max", "cpu.weight", "cpu.max", "pids.max", "io.weight", "memory.high"] {
+            fs.file("c/" + f)
+        }
+        let m = CgroupV2Manager(path: "/c", directory: fs.root + "/c", mountPoint: fs.root)
+        try m.set(LinuxResources(
+            memory: LinuxMemory(limit: 1000, swap: 3000), cpu: LinuxCPU(shares: 1024, quota: 20000, period: 100_000),
+            pids: LinuxPids(limit: 5), blockIO: LinuxBlockIO(weight: 500), unified: ["memory.high": "900"]))
+        #expect(fs.read("c/memory.max") == "1000")
+        #expect(fs.read("c/memory.swap.max") == "2000")
+        #expect(fs.read("c/cpu.weight") == "39")
+        #expect(fs.read("c/cpu.max") == "20000 100000")
+        #expect(fs.read("c/pids.max") == "5")
+        #expect(fs.read("c/io.weight") == "default 4950")
+        #expect(fs.read("c/memory.high") == "900")
+    }
+
+    @Test func unifiedKeysCannotLeaveTheCgroup() {
+        let fs = FakeCgroupfs()
+        let m = CgroupV2Manager(path: "/c", directory: fs.root + "/c", mountPoint: fs.root)
+        #expect(throws: PodrunError.self) { try m.set(LinuxResources(unified: ["../memory.max": "1"])) }
+    }
+
+    @Test func createEnablesControllersDownThePath() throws {
+        let fs = FakeCgroupfs()
+        fs.file("cgroup.controllers", "cpu memory pids")
+        fs.file("cgroup.subtree_control", "")
+        let m = CgroupV2Manager(path: "/c", directory: fs.root + "/c", mountPoint: fs.root)
+        try m.create()
+        #expect(FileManager.default.fileExists(atPath: fs.root + "/c"))
+        // A plain file keeps the writes overlaid at offset 0; the kernel's file accumulates them. The last write
+        // is the last controller offered, so the loop reached it.
+        #expect(fs.read("cgroup.subtree_control")?.hasPrefix("+pids") == true)
+    }
+
+    @Test func destroyOfAMissingCgroupIsFine() throws {
+        let fs = FakeCgroupfs()
+        try CgroupV2Manager(path: "/gone", directory: fs.root + "/gone", mountPoint: fs.root).destroy()
+    }
+}
+
+/// On this machine's real cgroup v1 hierarchies (root only).
+@Suite(.enabled(if: getuid() == 0 && FileManager.default.fileExists(atPath: "/sys/fs/cgroup/freezer")))
+struct RealCgroupV1Tests {
+    @Test func processJoinsFreezesThawsAndLeavesNothing() throws {
+        let id = "podrun-test-\(getpid())"
+        let m = try Cgroups.manager(cgroupsPath: "/\(id)", containerID: id)
+        try m.create()
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        child.arguments = ["30"]
+        try child.run()
+        defer {
+            // SIGKILL: the test runner's children may inherit a blocked SIGTERM.
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            try? m.destroy()
+            #expect(!m.exists())
+        }
+        try m.apply(pid: child.processIdentifier)
+        #expect(try m.pids().contains(child.processIdentifier))
+        try m.set(LinuxResources(pids: LinuxPids(limit: 7)))
+        #expect(try String(contentsOfFile: "/sys/fs/cgroup/pids/\(id)/pids.max", encoding: .utf8) == "7\n")
+        try m.freeze()
+        #expect(try m.isFrozen())
+        let status = try String(contentsOfFile: "/proc/\(child.processIdentifier)/status", encoding: .utf8)
+        #expect(status.contains("State:\tD") || status.contains("State:\tS"))
+        try m.thaw()
+        #expect(try !m.isFrozen())
+        #expect(try m.stats().pids.current == 1)
+    }
+}
