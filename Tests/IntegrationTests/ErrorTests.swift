@@ -99,6 +99,7 @@ struct ErrorTests {
         try await withHarness { h in
             let result = try await h.runtime(["state"])
             #expect(result.status != 0, "\(result)")
+            #expect(!result.stderr.isEmpty, "a usage error must say what is wrong: \(result)")
         }
     }
 
@@ -127,8 +128,20 @@ struct ErrorTests {
 
     @Test func debugFlagIsAccepted() async throws {
         try await withHarness { h in
-            let result = try await h.runtime(["list", "-q"], globalFlags: ["--debug"])
+            let bundle = try h.makeBundle(ContainerConfig(args: ["echo", "debug-run"]))
+            let result = try await h.runtime(["run", "--bundle", bundle.path, h.newID("debug")], globalFlags: ["--debug"])
             #expect(result.status == 0, "\(result)")
+            #expect(result.output == "debug-run", "\(result)")
+        }
+    }
+
+    @Test func startOfAStoppedContainerFails() async throws {
+        try await withHarness { h in
+            let (id, _, _) = try await h.create(ContainerConfig(args: ["sleep", "1000"]), label: "restart")
+            try await h.runtimeSucceeds(["kill", id, "KILL"])
+            try await h.waitForStatus(id, "stopped")
+            h.expectOneLineFailure(try await h.runtime(["start", id]))
+            try await h.runtimeSucceeds(["delete", id])
         }
     }
 }

@@ -167,10 +167,33 @@ struct LifecycleTests {
         }
     }
 
+    @Test func runDetachReturnsWithTheContainerRunning() async throws {
+        try await withHarness { h in
+            let bundle = try h.makeBundle(ContainerConfig(args: ["sleep", "1000"]))
+            let id = h.newID("detach")
+            let result = try await h.runtime(["run", "--detach", "--bundle", bundle.path, id], timeout: .seconds(20))
+            #expect(result.status == 0, "\(result)")
+            #expect(try await h.status(id) == "running")
+            try await h.stopAndDelete(id)
+        }
+    }
+
+    @Test func killOfACreatedContainerStopsIt() async throws {
+        try await withHarness { h in
+            let (id, _, _) = try await h.create(ContainerConfig(args: ["sleep", "1000"]), label: "killcreated")
+            try await h.runtimeSucceeds(["kill", id, "KILL"])
+            try await h.waitForStatus(id, "stopped")
+            try await h.runtimeSucceeds(["delete", id])
+        }
+    }
+
     @Test func deleteForceOfUnknownContainerSucceedsQuietly() async throws {
         try await withHarness { h in
             let result = try await h.runtime(["delete", "--force", h.newID("nosuch")])
             #expect(result.status == 0, "runc exits 0 for delete --force of a missing container: \(result)")
+            #expect(result.stderr.isEmpty, "\(result)")
+            // Without --force it is an error.
+            h.expectOneLineFailure(try await h.runtime(["delete", h.newID("nosuch")]))
         }
     }
 
