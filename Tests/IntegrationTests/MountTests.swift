@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+/// Mounts from config.json, the read-only root, /dev, device nodes and symlink-safe destinations.
+@Suite("mounts and the root filesystem")
+struct MountTests {
+    @Test func tmpfsMountAppearsWithItsOptions() async throws {
+        try await withHarness { h in
+            var config = ContainerConfig(args: ["cat", "/proc/self/mountinfo"])
+            config.extraMounts = [ContainerConfig.tmpfs(at: "/scratch", options: ["nosuid", "nodev", "size=1m", "mode=750"])]
+            let entries = MountTable.parse(try await h.output(of: config))
+            let scratch = try #require(entries.last { $0.mountPoint == "/scratch" }, "no /scratch in \(entries.map(\.mountPoint))")
+            #expect(scratch.fileSystemType == "tmpfs")
+            #expect(scratch.mountOptions.contains("nosuid"))
+            #expect(scratch.mountOptions.contains("nodev"))
+            #expect(scratch.superOptions.contains("size=1024k"), "\(scratch.superOptions)")
+            #expect(scratch.superOptions.contains("mode=750"), "\(scratch.superOptions)")
+        }
+    }
+
+    @Test func bindMountOfHostFolderIsVisibleAndWritable() async throws {
+        try await withHarness { h in
+            let host = try h.makeHostDirectory("shared")
+            try "from-host\n".write(toFile: host + "/in.txt", atomically: true, encoding: .utf8)
+            var config = ContainerConfig.shell("cat /data/in.txt; echo from-container > /data/out.txt; grep ' /data ' /proc/self/mountinfo")
+            config.extraMounts = [ContainerConfig.bind(host, at: "/data")]
+            let output = try await h.output(of: config)
+            #expect(output.hasPrefix("from-host"), "output: \(output)")
+            #expect(output.contains(" /data "), "/data is not a mount point: \(output)")
+            #expect(readText(host + "/out.txt") == "from-container\n")
+        }
+    }
+
+    @Test func readonlyBindMountRefusesWrites() async throws {
+        try await withHarness { h in
+            let host = try h.makeHostDirectory("ro")
+            try "kept\n".write(toFile: host + "/file", atomically: true, encoding: .utf8)
+            var config = ContainerConfig.shell(
+                "cat /ro/file; if touch /ro/new 2>/dev/null; then echo WROTE; else echo refused; fi; "
+                    + "if echo x > /ro/file; then echo WROTE; fi; grep ' /ro ' /proc/self/mountinfo")
+            config.extraMounts = [ContainerConfig.bind(host, at: "/ro", readonly: true)]
+            let output = try await h.output(of: config)
+            #expect(output.contains("kept"))
+            #expect(output.contains("refused"))
+            #expect(!output.contains("WROTE"), "output: \(output)")
+            let entry = try #require(MountTable.parse(output).first { $0.mountPoint == "/ro" })
+            #expect(entry.mountOptions.contains("ro"))
+            #expect(!FileManager.default.fileExists(atPath: host + "/new"))
+            #expect(readText(host + "/file") == "kept\n")
+        }
+    }
+
+    @Test func readonlyRootMakesSlashReadOnly() async throws {
+        try await withHarness { h in
+            var config = ContainerConfig.shell("if touch /written 2>/dev/null; then echo WROTE; else echo refused; fi; cat /proc/self/mountinfo")
+            config.readonlyRoot = true
+            let bundle = try h.makeBundle(config, rootfs: .privateCopy)
+            let result = try await h.runtime(["run", "--bundle", bundle.path, h.newID("ro")])
+            #expect(result.status == 0, "\(result)")
+            #expect(result.output.hasPrefix("refused"), "\(result)")
+            let root = try #require(MountTable.parse(result.stdout).first { $0.mountPoint == "/" })
+            #expect(root.mountOptions.contains("ro"))
+            #expect(!FileManager.default.fileExists(atPath: bundle.rootfs + "/written"))
+
+            // The same rootfs with readonly false is writable: the check above can fail.
+            config.readonlyRoot = false
+            config.args = ["sh", "-c", "touch /written && echo wrote"]
+            let writable = try h.makeBundle(config, rootfs: .privateCopy)
+            let wrote = try await h.runtime(["run", "--bundle", writable.path, h.newID("rw")])
+            #expect(wrote.output == "wrote", "\(wrote)")
+            #expect(FileManager.default.fileExists(atPath: writable.rootfs + "/written"))
+        }
+    }
+
+    @Test func devHasTheStandardNodesAndLinks() async throws {
+        try await withHarness { h in
+            let script = """
+                for n in null zero full random urandom tty; do [ -c /dev/$n ] && echo "char $n"; done
+                [ -c /dev/ptmx ] || [ -L /dev/ptmx ] && echo "ptmx"
+                for l in fd stdin stdout stderr; do [ -L /dev/$l ] && echo "link $l $(readlink /dev/$l)"; done
+                [ -d /dev/shm ] && echo "dir shm"; [ -d /dev/pts ] && echo "dir pts"
+                head -c 4 /dev/zero | od -An -tx1
+                """
+            let output = try await h.output(of: .shell(script))
+            for node in ["null", "zero", "full", "random", "urandom", "tty"] {
+                #expect(output.contains("char \(node)"), "/dev/\(node) missing: \(output)")
+            }
+            #expect(output.contains("ptmx"))
+            #expect(output.contains("link fd /proc/self/fd"), "\(output)")
+            #expect(output.contains("link stdin /proc/self/fd/0"), "\(output)")
+            #expect(output.contains("link stdout /proc/self/fd/1"), "\(output)")
+            #expect(output.contains("link stderr /proc/self/fd/2"), "\(output)")
+            #expect(output.contains("dir shm"))
+            #expect(output.contains("dir pts"))
+            #expect(output.contains("00 00 00 00"), "/dev/zero does not read zeros: \(output)")
+        }
+    }
+
+    @Test func linuxDevicesAddsADeviceNode() async throws {
+        try await withHarness { h in
+            var config = ContainerConfig(args: ["stat", "-c", "%F %t:%T %a %u:%g", "/dev/it-kmsg"])
+            // 1:11 is /dev/kmsg, not among the default devices.
+            config.devices = [["path": "/dev/it-kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o640, "uid": 0, "gid": 5]]
+            let node = try await h.output(of: config)
+            #expect(node == "character special file 1:b 640 0:5")
+        }
+    }
+
+    @Test func symlinkMountDestinationsStayInsideTheRootfs() async throws {
+        try await withHarness { h in
+            // Host folders that a runtime following the symlinks on the host would mount over.
+            let absoluteTarget = try h.makeHostDirectory("abs-target")
+            let relativeTarget = try h.makeHostDirectory("rel-target")
+            try "host\n".write(toFile: absoluteTarget + "/marker", atomically: true, encoding: .utf8)
+            try "host\n".write(toFile: relativeTarget + "/marker", atomically: true, encoding: .utf8)
+
+            var config = ContainerConfig.shell(
+                "touch /abs/written /rel/written /slash/it-escape-probe/written && echo touched")
+            config.readonlyRoot = false
+            config.extraMounts = [
+                ContainerConfig.tmpfs(at: "/abs", options: ["size=1m"]),
+                ContainerConfig.tmpfs(at: "/rel", options: ["size=1m"]),
+                ContainerConfig.tmpfs(at: "/slash/it-escape-probe", options: ["size=1m"]),
+            ]
+            let bundle = try h.makeBundle(config, rootfs: .privateCopy)
+            // bundle/rootfs/../.. is the test folder, which holds rel-target.
+            for (link, target) in [("abs", absoluteTarget), ("rel", "../../rel-target"), ("slash", "/")] {
+                try FileManager.default.createSymbolicLink(atPath: bundle.rootfs + "/" + link, withDestinationPath: target)
+            }
+            let result = try await h.runtime(["run", "--bundle", bundle.path, h.newID("esc")])
+            // runc resolves each destination inside the rootfs (as if the rootfs were /) and runs.
+            #expect(result.status == 0, "\(result)")
+            #expect(result.output == "touched", "\(result)")
+            for target in [absoluteTarget, relativeTarget] {
+                let entries = try FileManager.default.contentsOfDirectory(atPath: target)
+                #expect(entries == ["marker"], "host folder \(target) was written through a symlink: \(entries)")
+                #expect(!MountTable.current().contains { $0.mountPoint == target }, "\(target) was mounted over")
+            }
+            #expect(!FileManager.default.fileExists(atPath: "/it-escape-probe"), "a folder was made in the host's /")
+            #expect(!MountTable.current().contains { $0.mountPoint == "/it-escape-probe" })
+        }
+    }
+}

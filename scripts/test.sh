@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets the machine up (scripts/setup.sh), then runs every test: unit tests and the integration tests
+# that drive the built podrun binary as root. Exits with `swift test`'s status.
+#
+#   sudo bash scripts/test.sh [extra `swift test` arguments, e.g. --filter IntegrationTests]
+#
+# The integration tests run the binary named by PODRUN_BIN (default .build/debug/podrun); set
+# PODRUN_BIN=/usr/sbin/runc to check the suite itself against runc, the reference.
+set -euo pipefail
+
+root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ "$(id -u)" -ne 0 ]; then
+    echo "error: the integration tests create containers: run as root (sudo bash scripts/test.sh)" >&2
+    exit 1
+fi
+bash "$root_dir/scripts/setup.sh"
+command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
+cd "$root_dir"
+echo "==> swift test $*"
+status=0
+swift test "$@" </dev/null || status=$?
+exit "$status"
