@@ -40,10 +40,10 @@ extension Spec {
         if isNew(.user) && ((linux?.uidMappings ?? []).isEmpty || (linux?.gidMappings ?? []).isEmpty) {
             throw PodrunError.invalidSpec("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings")
         }
-        if let hostname, !hostname.isEmpty, !isNew(.uts) {
+        if let hostname, !hostname.isEmpty, !has(.uts) {
             throw PodrunError.invalidSpec("hostname", "unable to set hostname without a private UTS namespace")
         }
-        if let domainname, !domainname.isEmpty, !isNew(.uts) {
+        if let domainname, !domainname.isEmpty, !has(.uts) {
             throw PodrunError.invalidSpec("domainname", "unable to set domainname without a private UTS namespace")
         }
         for key in (linux?.sysctl ?? [:]).keys.sorted() {

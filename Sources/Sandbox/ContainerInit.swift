@@ -128,7 +128,6 @@ public enum ContainerInit {
         guard stateDir >= 0 else { throw PodrunError.system("dup state folder descriptor") }
         close(InitDescriptors.stateDirectory(config.preserveFds))
 
-        let hasMountNS = spec.linux?.namespaces?.contains { $0.type == .mount } ?? false
         let builder = try RootfsBuilder(config: config)
         try builder.mountAll()
         // Hooks run between the mounts and pivot_root: prestart and createRuntime in the runtime's namespaces,
@@ -146,9 +145,9 @@ public enum ContainerInit {
         }
         try builder.enterRoot()
         if config.process.terminal == true {
-            try setUpTerminal(config, consoleFd: InitDescriptors.console(config.preserveFds), bindConsole: hasMountNS)
+            try setUpTerminal(config, consoleFd: InitDescriptors.console(config.preserveFds), bindConsole: true)
         }
-        if hasMountNS { try RootfsBuilder.finalize(spec) }
+        try RootfsBuilder.makeRootReadOnly(spec)
         if let hostname = spec.hostname, !hostname.isEmpty {
             guard podrun_sethostname(hostname, hostname.utf8.count) == 0 else { throw PodrunError.system("sethostname") }
         }
@@ -161,6 +160,7 @@ public enum ContainerInit {
             let path = "/proc/sys/" + String(key.map { $0 == "." ? "/" : $0 })
             try FileIO.writeExisting(path, value)
         }
+        try RootfsBuilder.protectPaths(spec)
         let program = try ProcessSetup.prepare(config.process, capabilities: config.capabilities, seccomp: config.seccomp,
                                                 preserveFds: config.preserveFds)
         try channel.send(.ready)

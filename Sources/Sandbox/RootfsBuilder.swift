@@ -256,11 +256,15 @@ struct RootfsBuilder: ~Copyable {
         try Sys.chdir("/")
     }
 
-    /// After the root is entered: read-only root, read-only paths and masked paths.
-    static func finalize(_ spec: Spec) throws {
+    /// After the root is entered: the read-only root.
+    static func makeRootReadOnly(_ spec: Spec) throws {
         if spec.root?.readonly == true {
             try remount("/", flags: Sys.MS_BIND | Sys.MS_RDONLY)
         }
+    }
+
+    /// Last of the filesystem work (after hostname and sysctl, as runc): read-only paths and masked paths.
+    static func protectPaths(_ spec: Spec) throws {
         for path in spec.linux?.readonlyPaths ?? [] {
             guard FileIO.exists(path) else { continue }
             try Sys.mount(path, path, nil, Sys.MS_BIND | Sys.MS_REC, describe: "bind readonly path")

@@ -28,7 +28,17 @@ struct Exec: ParsableCommand {
     @Argument(help: "The container id.") var id: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
+    /// runc exits 255 when exec itself fails (not the exec'd process).
     func run() throws {
+        do {
+            try execute()
+        } catch let error as PodrunError {
+            Podrun.report(error)
+            throw ExitCode(255)
+        }
+    }
+
+    private func execute() throws {
         let runtime = GlobalOptions.current.makeRuntime()
         let processSpec = try makeProcess(runtime)
         let options = Runtime.ExecOptions(pidFile: pidFile, consoleSocket: consoleSocket, preserveFds: preserveFds)
