@@ -313,9 +313,10 @@ final class Harness: Sendable {
     /// Runs the runtime and records an issue (and throws) unless it exits 0.
     @discardableResult
     func runtimeSucceeds(
-        _ arguments: [String], globalFlags: [String] = [], sourceLocation: SourceLocation = #_sourceLocation
+        _ arguments: [String], globalFlags: [String] = [], stdin: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> CommandResult {
-        let result = try await runtime(arguments, globalFlags: globalFlags)
+        let result = try await runtime(arguments, globalFlags: globalFlags, stdin: stdin)
         guard result.succeeded else {
             Issue.record("expected success: \(result)", sourceLocation: sourceLocation)
             throw HarnessError("command failed: \(result.command.joined(separator: " "))")
