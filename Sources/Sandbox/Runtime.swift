@@ -275,27 +275,19 @@ public struct Runtime: Sendable {
         try FileIO.writeExisting("/proc/\(pid)/gid_map", render(spec.linux?.gidMappings))
     }
 
-    /// The container's cgroup folder in each mounted hierarchy, for `cgroup` mounts inside it.
+    /// The container's cgroup folder in each mounted hierarchy, for `cgroup` mounts inside it. On a hybrid host
+    /// the controller-less v2 mount is left out, as runc does.
     private func cgroupBinds(_ cgroup: any CgroupManager) throws -> [CgroupBind] {
-        let mountinfo = (try? FileIO.readString("/proc/self/mountinfo")) ?? ""
-        var binds: [CgroupBind] = []
-        for line in mountinfo.split(separator: "\n") {
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            guard halves.count == 2 else { continue }
-            let left = halves[0].split(separator: " ")
-            let right = halves[1].split(separator: " ")
-            guard left.count >= 5, right.count >= 3 else { continue }
-            let mountPoint = String(left[4])
-            let fsType = String(right[0])
-            guard fsType == "cgroup" || fsType == "cgroup2", mountPoint.hasPrefix("/sys/fs/cgroup") else { continue }
-            let name = String(mountPoint.dropFirst("/sys/fs/cgroup".count).drop { $0 == "/" })
-            if fsType == "cgroup2" && !name.isEmpty { continue }  // hybrid: the unified mount holds no controllers
-            let superOptions = right[2].split(separator: ",").filter { $0 != "rw" && $0 != "ro" }
-            guard let directory = cgroup.directories[mountPoint] else { continue }
-            binds.append(CgroupBind(name: name, fsType: fsType, options: superOptions.joined(separator: ","),
-                                    hostPath: directory))
+        let hierarchies = CgroupHierarchy.parse(mountinfo: try FileIO.readString("/proc/self/mountinfo"))
+        let mode = CgroupHierarchy.mode(of: hierarchies)
+        return hierarchies.compactMap { h in
+            if h.isUnified && mode != .unified { return nil }
+            guard let directory = cgroup.directories[h.mountPoint] else { return nil }
+            let name = h.isUnified ? "" : String(h.mountPoint.split(separator: "/").last ?? "")
+            let options = h.controllers.map { $0.hasPrefix("name=") ? "none,\($0)" : $0 }.joined(separator: ",")
+            return CgroupBind(name: name, fsType: h.isUnified ? "cgroup2" : "cgroup", options: options,
+                              hostPath: directory)
         }
-        return binds
     }
 
     /// Connects to a `--console-socket` unix socket.
