@@ -23,7 +23,7 @@ let package = Package(
         // Swift wrappers over the shim and the C libraries.
         .target(name: "LinuxSys", dependencies: ["PodrunCore", "OCISpec", "CPodrunShim", "CLibcap", "CLibseccomp"]),
         // cgroup v1 and v2 managers.
-        .target(name: "Cgroups", dependencies: ["PodrunCore", "OCISpec", "LinuxSys"]),
+        .target(name: "Cgroups", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "CPodrunShim"]),
         // The runtime: container lifecycle, init, rootfs.
         .target(name: "Sandbox", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "Cgroups"]),
         // The CLI.

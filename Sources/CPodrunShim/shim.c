@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/bpf.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -174,6 +175,32 @@ int podrun_mount_setattr_recursive(int fd, uint64_t set, uint64_t clear) {
     attr.attr_set = set;
     attr.attr_clr = clear;
     return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+}
+
+int podrun_bpf_load_device_program(const void *instructions, unsigned int count, char *log, unsigned int log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (uint64_t)(uintptr_t)instructions;
+    attr.insn_cnt = count;
+    attr.license = (uint64_t)(uintptr_t)"Apache";
+    if (log != NULL && log_size > 0) {
+        log[0] = 0;
+        attr.log_buf = (uint64_t)(uintptr_t)log;
+        attr.log_size = log_size;
+        attr.log_level = 1;
+    }
+    return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+}
+
+int podrun_bpf_attach_device_program(int cgroup_fd, int program_fd) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = cgroup_fd;
+    attr.attach_bpf_fd = program_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = BPF_F_ALLOW_MULTI;
+    return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
 }
 
 int podrun_thread_count(void) {

@@ -3,9 +3,7 @@ import LinuxSys
 import OCISpec
 import PodrunCore
 
-/// A container's cgroup on a unified (v2) host.
-///
-/// Device rules are not enforced here: v2 needs an eBPF device program, which podrun does not load yet.
+/// A container's cgroup on a unified (v2) host. Device rules become an eBPF program attached to the cgroup.
 struct CgroupV2Manager: CgroupManager {
     let path: String
     /// The container's folder.
@@ -104,6 +102,9 @@ struct CgroupV2Manager: CgroupManager {
         }
         for limit in r.hugepageLimits ?? [] {
             try CgroupTree.write(directory, "hugetlb.\(limit.pageSize).max", String(limit.limit))
+        }
+        if let devices = r.devices, !devices.isEmpty {
+            try DeviceFilter.attach(devices + DeviceRules.runcAllowed, to: directory)
         }
         for (key, value) in (r.unified ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard !key.contains("/"), !key.contains(".."), !key.isEmpty else {

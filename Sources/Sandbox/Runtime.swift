@@ -171,7 +171,11 @@ public struct Runtime: Sendable {
         loop: while true {
             guard let message = try channel.receive() else {
                 if ready { break loop }
-                throw PodrunError(.internalError, "container init exited unexpectedly")
+                var status: Int32 = 0
+                let how = waitpid(initPid, &status, WNOHANG) == initPid
+                    ? (status & 0x7f == 0 ? "exit status \((status >> 8) & 0xff)" : "killed by signal \(status & 0x7f)")
+                    : "still running"
+                throw PodrunError(.internalError, "container init exited unexpectedly (\(how))")
             }
             switch message {
             case .requestMappings(let pid):

@@ -65,6 +65,12 @@ long podrun_sendfile(int out, int in, size_t count);
 /// mount_setattr(2) on the mount `fd` refers to, recursively, setting and clearing MOUNT_ATTR_* bits.
 int podrun_mount_setattr_recursive(int fd, uint64_t set, uint64_t clear);
 
+/// Loads a BPF_PROG_TYPE_CGROUP_DEVICE program of `count` 8-byte instructions; returns its fd. On a
+/// verifier error, its log is written to `log` (of `log_size` bytes).
+int podrun_bpf_load_device_program(const void *instructions, unsigned int count, char *log, unsigned int log_size);
+/// Attaches a device program to the cgroup2 folder `cgroup_fd` (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI).
+int podrun_bpf_attach_device_program(int cgroup_fd, int program_fd);
+
 /// Number of threads of this process (from /proc/self/stat's field 20), or -1.
 int podrun_thread_count(void);
 
