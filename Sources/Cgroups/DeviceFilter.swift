@@ -45,7 +45,11 @@ public enum DeviceFilter {
             Instruction(code: ldxMemW, dst: 5, src: 1, offset: 8, immediate: 0),
         ]
         for (index, rule) in rules.enumerated().reversed() {
-            out += try block(rule, field: "linux.resources.devices[\(index)]")
+            let checks = try block(rule, field: "linux.resources.devices[\(index)]")
+            out += checks
+            // A rule matching every device ends the program: what follows could never run, and the verifier
+            // refuses unreachable instructions.
+            if !checks.contains(where: { $0.code == jneImm }) { return out }
         }
         out.append(Instruction(code: movImm64, dst: 0, src: 0, offset: 0, immediate: 1))
         out.append(Instruction(code: exit, dst: 0, src: 0, offset: 0, immediate: 0))
