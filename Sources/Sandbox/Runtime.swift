@@ -167,6 +167,7 @@ public struct Runtime: Sendable {
         // Read until every copy of the init's socket is closed: after `ready`, a successful exec (or the wait on
         // the exec fifo) closes it, while a failed exec sends `failed` first.
         var containerPid: Int32? = nil
+        var startTime: UInt64? = nil
         var ready = false
         loop: while true {
             guard let message = try channel.receive() else {
@@ -191,6 +192,7 @@ public struct Runtime: Sendable {
                 try channel.send(.hooksDone(pid: pid))
             case .pid(let pid):
                 containerPid = pid
+                startTime = ProcessTable.stat(of: pid)?.startTime
                 // Kill and wait, so that its cgroup is empty when the next undo step removes it.
                 let pidfd = podrun_pidfd_open(pid)
                 cleanup.add {
@@ -210,10 +212,16 @@ public struct Runtime: Sendable {
         }
         var status: Int32 = 0
         while waitpid(initPid, &status, 0) < 0 && errno == EINTR {}
-        guard let pid = containerPid, let info = ProcessTable.stat(of: pid) else {
-            throw PodrunError(.internalError, "container init exited unexpectedly")
+        // A created container's process waits on the exec fifo, so it is alive; an exec'd one may already have
+        // run and been reaped by the caller's subreaper: it needs no start time.
+        guard let pid = containerPid else { throw PodrunError(.internalError, "init sent no pid") }
+        if config.mode == .create {
+            guard let startTime, ProcessTable.isAlive(pid, startTime: startTime) else {
+                throw PodrunError(.internalError, "the container's process exited before start")
+            }
+            return (pid, startTime)
         }
-        return (pid, info.startTime)
+        return (pid, startTime ?? 0)
     }
 
     /// Starts the init process with `descriptors` (target -> source) in place.
