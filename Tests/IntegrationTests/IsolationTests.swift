@@ -168,6 +168,15 @@ struct IsolationTests {
         }
     }
 
+    @Test func oomScoreAdjIsApplied() async throws {
+        try await withHarness { h in
+            var config = ContainerConfig(args: ["cat", "/proc/self/oom_score_adj"])
+            config.process("oomScoreAdj", 321)
+            let adj = try await h.output(of: config)
+            #expect(adj == "321")
+        }
+    }
+
     @Test func anAllocationBeyondTheMemoryLimitIsKilled() async throws {
         try await withHarness { h in
             var config = ContainerConfig.shell("head -c 100m /dev/zero | tail > /dev/null; echo rc=$?")
