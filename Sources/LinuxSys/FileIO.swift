@@ -71,7 +71,10 @@ public enum FileIO {
     public static func writeAll(fd: Int32, _ bytes: [UInt8], path: String = "fd") throws {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return 0 }
+                return write(fd, base + offset, raw.count - offset)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw PodrunError.system("write", path: path)
