@@ -107,7 +107,7 @@ public enum DeviceFilter {
         }
         guard program >= 0 else {
             let e = errno
-            let text = String(cString: log)
+            let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw PodrunError(.system, "load the device cgroup program", errno: e, cause: text.isEmpty ? nil : text)
         }
         defer { close(program) }

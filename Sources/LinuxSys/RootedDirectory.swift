@@ -79,7 +79,7 @@ public struct RootedDirectory: ~Copyable {
             }
             links += 1
             buffer[n] = 0
-            let target = String(cString: buffer)
+            let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let targetParts = RootedDirectory.relative(target).split(separator: "/").map(String.init)
             remaining = targetParts + remaining
             if target.hasPrefix("/") {

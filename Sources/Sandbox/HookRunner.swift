@@ -43,8 +43,8 @@ public enum HookRunner {
     private static func runOne(_ hook: Hook, stdin: [UInt8]) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw PodrunError.system("pipe") }
-        fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         let args = (hook.args?.isEmpty == false) ? hook.args ?? [hook.path] : [hook.path]
         let pid: Int32
         do {
