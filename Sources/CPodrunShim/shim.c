@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/resource.h>
@@ -201,6 +202,44 @@ int podrun_bpf_attach_device_program(int cgroup_fd, int program_fd) {
     attr.attach_type = BPF_CGROUP_DEVICE;
     attr.attach_flags = BPF_F_ALLOW_MULTI;
     return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
+}
+
+int podrun_personality(unsigned long persona) { return personality(persona); }
+
+int podrun_sched_setattr(unsigned int policy, unsigned long long flags, int nice, unsigned int priority,
+                         unsigned long long runtime, unsigned long long deadline, unsigned long long period) {
+    struct {
+        uint32_t size;
+        uint32_t sched_policy;
+        uint64_t sched_flags;
+        int32_t sched_nice;
+        uint32_t sched_priority;
+        uint64_t sched_runtime;
+        uint64_t sched_deadline;
+        uint64_t sched_period;
+    } attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.size = sizeof(attr);
+    attr.sched_policy = policy;
+    attr.sched_flags = flags;
+    attr.sched_nice = nice;
+    attr.sched_priority = priority;
+    attr.sched_runtime = runtime;
+    attr.sched_deadline = deadline;
+    attr.sched_period = period;
+    return (int)syscall(SYS_sched_setattr, 0, &attr, 0);
+}
+
+int podrun_ioprio_set(int value) { return (int)syscall(SYS_ioprio_set, 1, 0, value); }
+
+int podrun_set_affinity(const int *cpus, int count) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < count; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) { errno = EINVAL; return -1; }
+        CPU_SET(cpus[i], &set);
+    }
+    return sched_setaffinity(0, sizeof(set), &set);
 }
 
 int podrun_thread_count(void) {

@@ -13,12 +13,15 @@ public struct Linux: Codable, Sendable, Equatable {
     public var readonlyPaths: [String]?
     public var mountLabel: String?
     public var personality: LinuxPersonality?
+    /// Offsets of the container's time namespace clocks, by clock (`monotonic`, `boottime`).
+    public var timeOffsets: [String: LinuxTimeOffset]?
 
     public init(uidMappings: [LinuxIDMapping]? = nil, gidMappings: [LinuxIDMapping]? = nil,
                 sysctl: [String: String]? = nil, resources: LinuxResources? = nil, cgroupsPath: String? = nil,
                 namespaces: [LinuxNamespace]? = nil, devices: [LinuxDevice]? = nil, seccomp: LinuxSeccomp? = nil,
                 rootfsPropagation: String? = nil, maskedPaths: [String]? = nil, readonlyPaths: [String]? = nil,
-                mountLabel: String? = nil, personality: LinuxPersonality? = nil) {
+                mountLabel: String? = nil, personality: LinuxPersonality? = nil,
+                timeOffsets: [String: LinuxTimeOffset]? = nil) {
         self.uidMappings = uidMappings
         self.gidMappings = gidMappings
         self.sysctl = sysctl
@@ -32,6 +35,7 @@ public struct Linux: Codable, Sendable, Equatable {
         self.readonlyPaths = readonlyPaths
         self.mountLabel = mountLabel
         self.personality = personality
+        self.timeOffsets = timeOffsets
     }
 }
 
@@ -83,6 +87,17 @@ public struct LinuxDevice: Codable, Sendable, Equatable {
         self.fileMode = fileMode
         self.uid = uid
         self.gid = gid
+    }
+}
+
+/// An offset of one clock in a time namespace.
+public struct LinuxTimeOffset: Codable, Sendable, Equatable {
+    public var secs: Int64?
+    public var nanosecs: UInt32?
+
+    public init(secs: Int64? = nil, nanosecs: UInt32? = nil) {
+        self.secs = secs
+        self.nanosecs = nanosecs
     }
 }
 

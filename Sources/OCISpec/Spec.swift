@@ -46,11 +46,15 @@ public struct Process: Codable, Sendable, Equatable {
     public var apparmorProfile: String?
     public var oomScoreAdj: Int?
     public var selinuxLabel: String?
+    public var scheduler: Scheduler?
+    public var ioPriority: LinuxIOPriority?
+    public var execCPUAffinity: CPUAffinity?
 
     public init(terminal: Bool? = nil, consoleSize: Box? = nil, user: User = User(), args: [String]? = nil,
                 commandLine: String? = nil, env: [String]? = nil, cwd: String = "/",
                 capabilities: LinuxCapabilities? = nil, rlimits: [POSIXRlimit]? = nil, noNewPrivileges: Bool? = nil,
-                apparmorProfile: String? = nil, oomScoreAdj: Int? = nil, selinuxLabel: String? = nil) {
+                apparmorProfile: String? = nil, oomScoreAdj: Int? = nil, selinuxLabel: String? = nil,
+                scheduler: Scheduler? = nil, ioPriority: LinuxIOPriority? = nil, execCPUAffinity: CPUAffinity? = nil) {
         self.terminal = terminal
         self.consoleSize = consoleSize
         self.user = user
@@ -64,13 +68,16 @@ public struct Process: Codable, Sendable, Equatable {
         self.apparmorProfile = apparmorProfile
         self.oomScoreAdj = oomScoreAdj
         self.selinuxLabel = selinuxLabel
+        self.scheduler = scheduler
+        self.ioPriority = ioPriority
+        self.execCPUAffinity = execCPUAffinity
     }
 }
 
 extension Process {
     enum CodingKeys: String, CodingKey {
         case terminal, consoleSize, user, args, commandLine, env, cwd, capabilities, rlimits, noNewPrivileges
-        case apparmorProfile, oomScoreAdj, selinuxLabel
+        case apparmorProfile, oomScoreAdj, selinuxLabel, scheduler, ioPriority, execCPUAffinity
     }
 
     /// Decodes a process as runc does: a missing `user` is root and a missing `cwd` is empty (which validation
@@ -90,7 +97,54 @@ extension Process {
             noNewPrivileges: try c.decodeIfPresent(Bool.self, forKey: .noNewPrivileges),
             apparmorProfile: try c.decodeIfPresent(String.self, forKey: .apparmorProfile),
             oomScoreAdj: try c.decodeIfPresent(Int.self, forKey: .oomScoreAdj),
-            selinuxLabel: try c.decodeIfPresent(String.self, forKey: .selinuxLabel))
+            selinuxLabel: try c.decodeIfPresent(String.self, forKey: .selinuxLabel),
+            scheduler: try c.decodeIfPresent(Scheduler.self, forKey: .scheduler),
+            ioPriority: try c.decodeIfPresent(LinuxIOPriority.self, forKey: .ioPriority),
+            execCPUAffinity: try c.decodeIfPresent(CPUAffinity.self, forKey: .execCPUAffinity))
+    }
+}
+
+/// The scheduling policy and parameters of the process (`process.scheduler`, sched_setattr(2)).
+public struct Scheduler: Codable, Sendable, Equatable {
+    public var policy: String
+    public var nice: Int32?
+    public var priority: Int32?
+    public var flags: [String]?
+    public var runtime: UInt64?
+    public var deadline: UInt64?
+    public var period: UInt64?
+
+    public init(policy: String, nice: Int32? = nil, priority: Int32? = nil, flags: [String]? = nil,
+                runtime: UInt64? = nil, deadline: UInt64? = nil, period: UInt64? = nil) {
+        self.policy = policy
+        self.nice = nice
+        self.priority = priority
+        self.flags = flags
+        self.runtime = runtime
+        self.deadline = deadline
+        self.period = period
+    }
+}
+
+/// The I/O priority of the process (`process.ioPriority`, ioprio_set(2)).
+public struct LinuxIOPriority: Codable, Sendable, Equatable {
+    public var `class`: String
+    public var priority: Int
+
+    public init(class: String, priority: Int) {
+        self.class = `class`
+        self.priority = priority
+    }
+}
+
+/// CPU lists the runtime's process (`initial`) and the container's program (`final`) are pinned to.
+public struct CPUAffinity: Codable, Sendable, Equatable {
+    public var initial: String?
+    public var final: String?
+
+    public init(initial: String? = nil, final: String? = nil) {
+        self.initial = initial
+        self.final = final
     }
 }
 

@@ -46,6 +46,9 @@ public enum ContainerInit {
             throw PodrunError(.internalError, "podrun init must be single-threaded, has \(Sys.threadCount()) threads")
         }
         try ExecutableProtection.makeNonDumpable()
+        if let initial = config.process.execCPUAffinity?.initial, !initial.isEmpty {
+            try ProcessAttributes.setAffinity(initial, field: "process.execCPUAffinity.initial")
+        }
         try run(config, channel: channel)
     }
 
@@ -98,6 +101,13 @@ public enum ContainerInit {
         }
         let flags = new.filter { $0.type != .user }.reduce(Int32(0)) { $0 | $1.type.cloneFlag }
         if flags != 0 { try Sys.unshare(flags) }
+        // A new time namespace takes its clock offsets before its first process (the fork below) enters it.
+        if let offsets = config.spec.linux?.timeOffsets, !offsets.isEmpty {
+            guard new.contains(where: { $0.type == .time }) else {
+                throw PodrunError.invalidSpec("linux.timeOffsets", "time offsets need a new time namespace")
+            }
+            try FileIO.writeExisting("/proc/self/timens_offsets", ProcessAttributes.timeOffsetsText(offsets))
+        }
     }
 
     /// Joins every namespace of the running container (those that differ from ours), user first, mount last.
@@ -162,6 +172,7 @@ public enum ContainerInit {
         }
         try RootfsBuilder.protectPaths(spec)
         let program = try ProcessSetup.prepare(config.process, capabilities: config.capabilities, seccomp: config.seccomp,
+                                                personality: config.spec.linux?.personality,
                                                 preserveFds: config.preserveFds)
         try channel.send(.ready)
         close(channel.fd)
@@ -195,6 +206,7 @@ public enum ContainerInit {
             try setUpTerminal(config, consoleFd: InitDescriptors.console(config.preserveFds), bindConsole: false)
         }
         let program = try ProcessSetup.prepare(config.process, capabilities: config.capabilities, seccomp: config.seccomp,
+                                                personality: config.spec.linux?.personality,
                                                 preserveFds: config.preserveFds)
         try channel.send(.ready)
         program.exec { error in

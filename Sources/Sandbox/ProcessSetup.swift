@@ -29,11 +29,17 @@ enum ProcessSetup {
 
     /// Applies everything in `process` that must happen before exec, and finds the executable.
     static func prepare(_ process: Process, capabilities: CapabilitySets, seccomp: CompiledSeccomp?,
-                        preserveFds: Int) throws -> Program {
+                        personality: LinuxPersonality?, preserveFds: Int) throws -> Program {
         guard let args = process.args, let first = args.first, !first.isEmpty else {
             throw PodrunError.invalidSpec("process.args", "must not be empty")
         }
         try ResourceLimits.apply(process.rlimits ?? [])
+        if let personality = personality { try ProcessAttributes.apply(personality) }
+        if let scheduler = process.scheduler { try ProcessAttributes.apply(scheduler) }
+        if let ioPriority = process.ioPriority { try ProcessAttributes.apply(ioPriority) }
+        if let final = process.execCPUAffinity?.final, !final.isEmpty {
+            try ProcessAttributes.setAffinity(final, field: "process.execCPUAffinity.final")
+        }
         if let adj = process.oomScoreAdj {
             try FileIO.writeExisting("/proc/self/oom_score_adj", String(adj))
         }

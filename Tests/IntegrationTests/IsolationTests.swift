@@ -177,6 +177,27 @@ struct IsolationTests {
         }
     }
 
+    @Test(.enabled(if: !TestEnvironment.isRunc, "runc 1.1.5 implements runtime-spec 1.0.2, without these fields"))
+    func personalitySchedulerIOPriorityAffinityAndTimeOffsetsApply() async throws {
+        try await withHarness { h in
+            var config = ContainerConfig.shell(
+                "uname -m; grep Cpus_allowed_list /proc/self/status; ionice -p $$; cut -d. -f1 /proc/uptime")
+            config.namespaces += [ContainerConfig.namespace("time")]
+            config.linux("personality", ["domain": "LINUX32"])
+            config.linux("timeOffsets", ["boottime": ["secs": 10_000_000]])
+            config.process("execCPUAffinity", ["final": "0"])
+            config.process("ioPriority", ["class": "IOPRIO_CLASS_IDLE", "priority": 0])
+            config.process("scheduler", ["policy": "SCHED_BATCH", "nice": 3])
+            let lines = try await h.output(of: config).split(separator: "\n").map(String.init)
+            #expect(lines.count == 4, "\(lines)")
+            guard lines.count == 4 else { return }
+            #expect(lines[0] == "i686")
+            #expect(lines[1].hasSuffix("\t0"))
+            #expect(lines[2] == "idle")
+            #expect((Int(lines[3]) ?? 0) >= 10_000_000, "boottime offset missing: \(lines[3])")
+        }
+    }
+
     @Test func anAllocationBeyondTheMemoryLimitIsKilled() async throws {
         try await withHarness { h in
             var config = ContainerConfig.shell("head -c 100m /dev/zero | tail > /dev/null; echo rc=$?")

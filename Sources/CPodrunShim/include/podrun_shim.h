@@ -71,6 +71,16 @@ int podrun_bpf_load_device_program(const void *instructions, unsigned int count,
 /// Attaches a device program to the cgroup2 folder `cgroup_fd` (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI).
 int podrun_bpf_attach_device_program(int cgroup_fd, int program_fd);
 
+/// personality(2).
+int podrun_personality(unsigned long persona);
+/// sched_setattr(2) for this process.
+int podrun_sched_setattr(unsigned int policy, unsigned long long flags, int nice, unsigned int priority,
+                         unsigned long long runtime, unsigned long long deadline, unsigned long long period);
+/// ioprio_set(IOPRIO_WHO_PROCESS, 0, value).
+int podrun_ioprio_set(int value);
+/// sched_setaffinity(2) of this process to the `count` CPUs in `cpus`.
+int podrun_set_affinity(const int *cpus, int count);
+
 /// Number of threads of this process (from /proc/self/stat's field 20), or -1.
 int podrun_thread_count(void);
 
