@@ -28,12 +28,20 @@ struct Run: ParsableCommand {
         let supervisor = try Supervisor()
         var master: Int32? = nil
         let record: ContainerRecord
-        if options.consoleSocket == nil, (try? Runtime.loadSpec(bundle: options.bundle))?.process?.terminal == true {
+        if options.consoleSocket == nil {
+            // Offer a console receiver; create uses it only when the spec asks for a terminal.
             let (mine, theirs) = try SyncChannel<InitMessage>.pair()
             defer { close(mine) }
-            record = try runtime.create(id: id, options: options.runtimeOptions(), consoleReceiver: theirs)
-            close(theirs)
-            master = try SyncChannel<InitMessage>(fd: mine).receiveDescriptor()
+            do {
+                record = try runtime.create(id: id, options: options.runtimeOptions(), consoleReceiver: theirs)
+                close(theirs)
+            } catch {
+                close(theirs)
+                throw error
+            }
+            if record.spec.process?.terminal == true {
+                master = try SyncChannel<InitMessage>(fd: mine).receiveDescriptor()
+            }
         } else {
             record = try runtime.create(id: id, options: options.runtimeOptions())
         }
