@@ -36,13 +36,27 @@ public struct ImageImporter {
     /// Imports the tarball at `path`; returns the records written (one per image name).
     @discardableResult
     public func importArchive(path: String) throws -> [ImageRecord] {
-        try importArchive(try ArchiveReader.tar(path: path), source: path)
+        try importArchive(try Self.opened(path) { try ArchiveReader.tar(path: path) }, source: path)
     }
 
     /// Imports the tarball read from `fd` (from its current offset; `fd` is not closed).
     @discardableResult
     public func importArchive(fd: Int32) throws -> [ImageRecord] {
-        try importArchive(try ArchiveReader.tar(fd: fd), source: "fd \(fd)")
+        try importArchive(try Self.opened("fd \(fd)") { try ArchiveReader.tar(fd: fd) }, source: "fd \(fd)")
+    }
+
+    /// The reader `open` makes; an archive libarchive cannot open is "not a recognised image archive".
+    private static func opened(_ source: String, _ open: () throws -> ArchiveReader) throws -> ArchiveReader {
+        do {
+            return try open()
+        } catch let error as PodrunError where error.code == .invalidArgument {
+            throw Self.notAnArchive(source, error)
+        }
+    }
+
+    private static func notAnArchive(_ source: String, _ error: PodrunError) -> PodrunError {
+        PodrunError(.invalidArgument, "\(source) is not a recognised image archive (not a tar)", path: source,
+                    cause: error.description)
     }
 
     private func importArchive(_ reader: ArchiveReader, source: String) throws -> [ImageRecord] {
@@ -64,8 +78,7 @@ public struct ImageImporter {
                 }
             }
         } catch let error as PodrunError where entryCount == 0 && error.code == .invalidArgument {
-            throw PodrunError(.invalidArgument, "\(source) is not a recognised image archive (not a tar)", path: source,
-                              cause: error.description)
+            throw Self.notAnArchive(source, error)
         }
 
         var pending: [Digest: StagedBlob] = [:]
