@@ -2,7 +2,7 @@ import CLibarchive
 import Glibc
 import PodrunCore
 
-/// A streaming reader over libarchive: tar archives (`tar(path:)`, `tar(fd:)`) or a single raw stream
+/// A streaming reader over libarchive: a tar archive (`tar(fd:source:)`) or a single raw stream
 /// (`raw(path:)`), each uncompressed, gzip or zstd.
 final class ArchiveReader {
     /// One entry's header.
@@ -40,16 +40,10 @@ final class ArchiveReader {
         archive_read_free(handle)
     }
 
-    /// A tar reader over the file at `path`.
-    static func tar(path: String) throws -> ArchiveReader {
-        let reader = try ArchiveReader(source: path, raw: false)
-        try reader.check(archive_read_open_filename(reader.handle, path, 1 << 16), "open")
-        return reader
-    }
-
-    /// A tar reader over the open descriptor `fd` (read from its current offset; not closed).
-    static func tar(fd: Int32) throws -> ArchiveReader {
-        let reader = try ArchiveReader(source: "fd \(fd)", raw: false)
+    /// A tar reader over the open descriptor `fd` (read from its current offset; not closed); `source` names
+    /// it in errors.
+    static func tar(fd: Int32, source: String) throws -> ArchiveReader {
+        let reader = try ArchiveReader(source: source, raw: false)
         try reader.check(archive_read_open_fd(reader.handle, fd, 1 << 16), "open")
         return reader
     }

@@ -36,13 +36,19 @@ public struct ImageImporter {
     /// Imports the tarball at `path`; returns the records written (one per image name).
     @discardableResult
     public func importArchive(path: String) throws -> [ImageRecord] {
-        try importArchive(try Self.opened(path) { try ArchiveReader.tar(path: path) }, source: path)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            throw PodrunError(code == ENOENT ? .notFound : .system, "cannot open image archive", path: path, errno: code)
+        }
+        defer { close(fd) }
+        return try importArchive(try Self.opened(path) { try ArchiveReader.tar(fd: fd, source: path) }, source: path)
     }
 
     /// Imports the tarball read from `fd` (from its current offset; `fd` is not closed).
     @discardableResult
     public func importArchive(fd: Int32) throws -> [ImageRecord] {
-        try importArchive(try Self.opened("fd \(fd)") { try ArchiveReader.tar(fd: fd) }, source: "fd \(fd)")
+        try importArchive(try Self.opened("fd \(fd)") { try ArchiveReader.tar(fd: fd, source: "fd \(fd)") }, source: "fd \(fd)")
     }
 
     /// The reader `open` makes; an archive libarchive cannot open is "not a recognised image archive".
@@ -72,6 +78,8 @@ public struct ImageImporter {
                     entries.links[entry.name] = try StagedEntries.resolve(symlink: target, of: entry.name)
                 } else if entry.fileType == S_IFREG {
                     let staged = try store.stage()
+                    // As in tar, a later entry of the same name replaces an earlier one.
+                    entries.files[entry.name]?.discard()
                     entries.files[entry.name] = staged
                     try reader.readData { try staged.write($0) }
                     try staged.finish()

@@ -82,6 +82,36 @@ struct Fixture {
         try Fixture.run(["python3", "-c", script, source, destination, name, action])
     }
 
+    /// Rewrites the docker-archive `source` into `destination` with a config (consistently named by its new
+    /// digest) whose diff_ids are wrong: `short` drops the last one, otherwise the last one is all zeros.
+    func rewriteDiffIDs(_ source: String, _ destination: String, short: Bool) throws {
+        let script = """
+        import hashlib, io, json, sys, tarfile
+        src, dst, mode = sys.argv[1:]
+        with tarfile.open(src) as t, tarfile.open(dst, 'w') as out:
+            manifest = json.load(t.extractfile('manifest.json'))
+            old = manifest[0]['Config']
+            config = json.load(t.extractfile(old))
+            if mode == 'short':
+                config['rootfs']['diff_ids'].pop()
+            else:
+                config['rootfs']['diff_ids'][-1] = 'sha256:' + '0' * 64
+            data = json.dumps(config).encode()
+            manifest[0]['Config'] = hashlib.sha256(data).hexdigest() + '.json'
+            mdata = json.dumps(manifest).encode()
+            for m in t.getmembers():
+                if m.name == old:
+                    m.name, m.size = manifest[0]['Config'], len(data)
+                    out.addfile(m, io.BytesIO(data))
+                elif m.name == 'manifest.json':
+                    m.size = len(mdata)
+                    out.addfile(m, io.BytesIO(mdata))
+                else:
+                    out.addfile(m, t.extractfile(m) if m.isreg() else None)
+        """
+        try Fixture.run(["python3", "-c", script, source, destination, short ? "short" : "wrong"])
+    }
+
     /// Every path under the store root, sorted.
     func storeListing() -> [String] {
         let root = store.root

@@ -56,6 +56,53 @@ import Testing
     #expect(records.first?.layerDigests.count == 2)
 }
 
+@Test func zstdCompressedArchiveImports() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    let zst = fixture.directory + "/oci.tar.zst"
+    try Fixture.run(["zstd", "-q", fixture.ociTar, "-o", zst])
+    let records = try ImageImporter(store: fixture.store).importArchive(path: zst)
+    #expect(records.first?.layerDigests.count == 2)
+}
+
+@Test func wrongDiffIDIsRefused() throws {
+    let fixture = try Fixture(docker: true)
+    defer { fixture.remove() }
+    let bad = fixture.directory + "/diffid.tar"
+    try fixture.rewriteDiffIDs(fixture.dockerTar, bad, short: false)
+    do {
+        try ImageImporter(store: fixture.store).importArchive(path: bad)
+        Issue.record("a wrong diff_id was accepted")
+    } catch let error as PodrunError {
+        #expect(error.path == "rootfs.diff_ids[1]")
+        #expect(error.message.contains("diff_id"))
+    }
+    #expect(fixture.storeListing().filter { !$0.hasSuffix("staging") } == [])
+}
+
+@Test func layerCountOtherThanDiffIDsIsRefused() throws {
+    let fixture = try Fixture(docker: true)
+    defer { fixture.remove() }
+    let bad = fixture.directory + "/short.tar"
+    try fixture.rewriteDiffIDs(fixture.dockerTar, bad, short: true)
+    do {
+        try ImageImporter(store: fixture.store).importArchive(path: bad)
+        Issue.record("a config with too few diff_ids was accepted")
+    } catch let error as PodrunError {
+        #expect(error.message.contains("2 layers"))
+    }
+}
+
+@Test func missingArchiveFileIsNotFound() throws {
+    let store = ContentStore(root: NSTemporaryDirectory() + "absent-" + UUID().uuidString)
+    do {
+        try ImageImporter(store: store).importArchive(path: store.root + "/nothing.tar")
+        Issue.record("a missing file was imported")
+    } catch let error as PodrunError {
+        #expect(error.code == .notFound)
+    }
+}
+
 @Test func importingTwiceIsIdempotent() throws {
     let fixture = try Fixture(docker: true)
     defer { fixture.remove() }
