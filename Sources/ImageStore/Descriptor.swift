@@ -11,6 +11,7 @@ public struct Descriptor: Codable, Hashable, Sendable {
     /// Free-form annotations (`org.opencontainers.image.ref.name`, ...).
     public var annotations: [String: String]?
 
+    /// A value with the given fields.
     public init(mediaType: String, digest: String, size: Int64, platform: Platform? = nil,
                 annotations: [String: String]? = nil) {
         self.mediaType = mediaType
@@ -34,6 +35,7 @@ public struct Platform: Codable, Hashable, Sendable {
         case architecture, os, variant
     }
 
+    /// A value with the given fields.
     public init(architecture: String, os: String, variant: String? = nil) {
         self.architecture = architecture
         self.os = os

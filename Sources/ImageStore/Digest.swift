@@ -41,11 +41,13 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible, Codable {
         self.hex = String(decoding: text, as: UTF8.self)
     }
 
+    /// Decodes a digest from its `sha256:<hex>` string, validating it.
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         try self.init(text)
     }
 
+    /// Encodes the digest as its `sha256:<hex>` string.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

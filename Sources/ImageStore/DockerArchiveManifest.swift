@@ -8,6 +8,7 @@ public struct DockerArchiveManifest: Codable, Hashable, Sendable {
     /// The paths of the layer tars inside the archive, bottom first.
     public var Layers: [String]
 
+    /// A value with the given fields.
     public init(Config: String, RepoTags: [String]? = nil, Layers: [String]) {
         self.Config = Config
         self.RepoTags = RepoTags

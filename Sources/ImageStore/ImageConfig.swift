@@ -9,6 +9,7 @@ public struct ImageConfig: Codable, Hashable, Sendable {
     /// The uncompressed layers' digests.
     public var rootfs: RootFS
 
+    /// A value with the given fields.
     public init(architecture: String, os: String, config: ExecutionConfig? = nil, rootfs: RootFS) {
         self.architecture = architecture
         self.os = os
@@ -31,6 +32,7 @@ public struct ImageConfig: Codable, Hashable, Sendable {
         /// Free-form labels.
         public var Labels: [String: String]?
 
+        /// A value with the given fields.
         public init(Env: [String]? = nil, Entrypoint: [String]? = nil, Cmd: [String]? = nil,
                     WorkingDir: String? = nil, User: String? = nil, Labels: [String: String]? = nil) {
             self.Env = Env
@@ -49,6 +51,7 @@ public struct ImageConfig: Codable, Hashable, Sendable {
         /// The sha256 of each uncompressed layer tar, bottom first.
         public var diff_ids: [String]
 
+        /// A value with the given fields.
         public init(type: String = "layers", diff_ids: [String]) {
             self.type = type
             self.diff_ids = diff_ids

@@ -9,6 +9,7 @@ public struct ImageIndex: Codable, Hashable, Sendable {
     /// Free-form annotations.
     public var annotations: [String: String]?
 
+    /// A value with the given fields.
     public init(schemaVersion: Int = 2, mediaType: String? = MediaType.ociIndex, manifests: [Descriptor],
                 annotations: [String: String]? = nil) {
         self.schemaVersion = schemaVersion

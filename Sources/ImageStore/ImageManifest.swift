@@ -11,6 +11,7 @@ public struct ImageManifest: Codable, Hashable, Sendable {
     /// Free-form annotations.
     public var annotations: [String: String]?
 
+    /// A value with the given fields.
     public init(schemaVersion: Int = 2, mediaType: String? = MediaType.ociManifest, config: Descriptor,
                 layers: [Descriptor], annotations: [String: String]? = nil) {
         self.schemaVersion = schemaVersion

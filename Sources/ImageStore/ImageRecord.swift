@@ -11,6 +11,7 @@ public struct ImageRecord: Codable, Hashable, Sendable {
     /// The uncompressed layers' digests, bottom first (the config's `rootfs.diff_ids`).
     public var diffIDs: [String]
 
+    /// A value with the given fields.
     public init(name: String, manifestDigest: String, configDigest: String, layerDigests: [String],
                 diffIDs: [String]) {
         self.name = name
