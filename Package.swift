@@ -9,12 +9,14 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C: only what Swift cannot call (variadic syscalls, ioctls, CMSG macros, fork).
         .target(name: "CPodrunShim"),
         .systemLibrary(name: "CLibseccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(name: "CLibarchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
 
         // The one error type and small shared pieces.
         .target(name: "PodrunCore"),
@@ -26,6 +28,11 @@ let package = Package(
         .target(name: "Cgroups", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "CPodrunShim"]),
         // The runtime: container lifecycle, init, rootfs.
         .target(name: "Sandbox", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "Cgroups"]),
+        // The image store: content-addressed blobs, image-spec types, archive import.
+        .target(name: "ImageStore", dependencies: [
+            "PodrunCore", "LinuxSys", "CLibarchive",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The CLI.
         .executableTarget(name: "podrun", dependencies: [
             "Sandbox", "OCISpec", "PodrunCore", "LinuxSys", "CLibseccomp",
@@ -36,6 +43,7 @@ let package = Package(
         .testTarget(name: "LinuxSysTests", dependencies: ["LinuxSys"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "PodrunCore"]),
         // Runs the built podrun binary as root against the real kernel.
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]
