@@ -27,15 +27,15 @@ let package = Package(
         // cgroup v1 and v2 managers.
         .target(name: "Cgroups", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "CPodrunShim"]),
         // The runtime: container lifecycle, init, rootfs.
-        .target(name: "Sandbox", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "Cgroups"]),
+        .target(name: "Sandbox", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "Cgroups", "ImageStore"]),
         // The image store: content-addressed blobs, image-spec types, archive import.
         .target(name: "ImageStore", dependencies: [
-            "PodrunCore", "LinuxSys", "CLibarchive",
+            "PodrunCore", "OCISpec", "LinuxSys", "CLibarchive",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The CLI.
         .executableTarget(name: "podrun", dependencies: [
-            "Sandbox", "OCISpec", "PodrunCore", "LinuxSys", "CLibseccomp",
+            "Sandbox", "ImageStore", "OCISpec", "PodrunCore", "LinuxSys", "CLibseccomp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "LinuxSysTests", dependencies: ["LinuxSys"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
-        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "PodrunCore"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "PodrunCore", "OCISpec"]),
         // Runs the built podrun binary as root against the real kernel.
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]

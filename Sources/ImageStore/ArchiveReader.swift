@@ -19,6 +19,8 @@ final class ArchiveReader {
 
     private let handle: OpaquePointer
     private let source: String
+    /// Called with the bytes read from the source so far, after each data block.
+    var progress: ImportProgress?
 
     private init(source: String, raw: Bool) throws {
         guard let handle = archive_read_new() else {
@@ -89,6 +91,7 @@ final class ArchiveReader {
                 throw error("read data")
             }
             try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            if let progress { progress(archive_filter_bytes(handle, -1)) }
         }
     }
 

@@ -8,9 +8,12 @@ public struct ImageConfig: Codable, Hashable, Sendable {
     public var config: ExecutionConfig?
     /// The uncompressed layers' digests.
     public var rootfs: RootFS
+    /// When the image was made (RFC 3339), when the config says.
+    public var created: String?
 
     /// A value with the given fields.
-    public init(architecture: String, os: String, config: ExecutionConfig? = nil, rootfs: RootFS) {
+    public init(architecture: String, os: String, config: ExecutionConfig? = nil, rootfs: RootFS, created: String? = nil) {
+        self.created = created
         self.architecture = architecture
         self.os = os
         self.config = config

@@ -3,6 +3,9 @@ import Glibc
 import LinuxSys
 import PodrunCore
 
+/// Told the number of archive bytes read so far.
+public typealias ImportProgress = (Int64) -> Void
+
 /// Imports image tarballs into a `ContentStore`: a docker-archive (`docker save`, `skopeo copy
 /// docker-archive:`) or an OCI image layout, each uncompressed, gzip or zstd.
 ///
@@ -15,6 +18,8 @@ public struct ImageImporter {
     public let store: ContentStore
     /// The platform whose manifest is picked from an index.
     public let platform: Platform
+    /// Called with the number of archive bytes read so far, as the import goes.
+    public var progress: ImportProgress?
 
     /// An importer into `store`, picking `platform`'s manifests (default: linux on this machine's CPU).
     public init(store: ContentStore, platform: Platform = ImageImporter.hostPlatform) {
@@ -68,6 +73,7 @@ public struct ImageImporter {
     private func importArchive(_ reader: ArchiveReader, source: String) throws -> [ImageRecord] {
         let entries = StagedEntries()
         defer { entries.discardAll() }
+        reader.progress = progress
         var entryCount = 0
         do {
             while let entry = try reader.next() {
@@ -148,13 +154,19 @@ public struct ImageImporter {
             let manifestDigest = try Digest(descriptor.digest)
             let resolved = try resolveImage(manifest, entries, pending: &pending)
             pending[manifestDigest] = staged
-            for name in imageNames.isEmpty ? [manifestDigest.description] : imageNames {
+            for name in imageNames.isEmpty ? [manifestDigest.description] : imageNames.map(Self.imageName) {
                 records.append(ImageRecord(name: name, manifestDigest: manifestDigest.description,
                                            configDigest: manifest.config.digest,
                                            layerDigests: manifest.layers.map(\.digest),
                                            diffIDs: resolved.rootfs.diff_ids))
             }
         }
+    }
+
+    /// The stored form of a name found in an archive: normalized when it is a reference (`busybox:latest`
+    /// becomes `docker.io/library/busybox:latest`), else as it is.
+    static func imageName(_ name: String) -> String {
+        name.hasPrefix("sha256:") ? name : ImageReference.normalized(name)
     }
 
     /// The names an index entry gives its image: containerd's full name, else the OCI ref name.
@@ -232,7 +244,7 @@ public struct ImageImporter {
             pending[configDigest] = configBlob
             for staged in layerBlobs { pending[try staged.finish()] = staged }
             pending[manifestDigest] = manifestBlob
-            for name in image.RepoTags ?? [manifestDigest.description] {
+            for name in (image.RepoTags ?? []).isEmpty ? [manifestDigest.description] : (image.RepoTags ?? []).map(Self.imageName) {
                 records.append(ImageRecord(name: name, manifestDigest: manifestDigest.description,
                                            configDigest: configDigest.description,
                                            layerDigests: layerDescriptors.map(\.digest),

@@ -21,9 +21,13 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     public var cgroupPath: String
     /// The container's cgroup folder in each hierarchy, by mount point.
     public var cgroupDirectories: [String: String]
+    /// The image storage podrun made for the container (`run --image`): its overlay rootfs is unmounted and
+    /// the folder removed with the container.
+    public var storage: String?
 
     public init(id: String, bundle: String, rootfs: String, pid: Int32, pidStartTime: UInt64, created: String,
-                spec: Spec, cgroupPath: String, cgroupDirectories: [String: String]) {
+                spec: Spec, cgroupPath: String, cgroupDirectories: [String: String], storage: String? = nil) {
+        self.storage = storage
         self.id = id
         self.bundle = bundle
         self.rootfs = rootfs

@@ -4,6 +4,7 @@ import LinuxSys
 import OCISpec
 import PodrunCore
 import Cgroups
+import ImageStore
 
 extension Runtime {
     /// The status of a container: stopped when its process is gone, created while the exec fifo exists,
@@ -153,6 +154,7 @@ extension Runtime {
         } catch let e as PodrunError {
             log.log(.warning, e.description)
         }
+        if let storage = record.storage { try ContainerStorage.release(folder: storage) }
         try store.remove(record.id)
     }
 

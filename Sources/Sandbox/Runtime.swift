@@ -4,6 +4,7 @@ import LinuxSys
 import OCISpec
 import PodrunCore
 import Cgroups
+import ImageStore
 
 /// The OCI runtime: the container lifecycle over a state folder, as runc's commands do it.
 public struct Runtime: Sendable {
@@ -24,9 +25,12 @@ public struct Runtime: Sendable {
         public var consoleSocket: String?
         public var noPivot: Bool
         public var preserveFds: Int
+        /// Image storage made for this container (see `ContainerRecord.storage`); removed when create fails.
+        public var storage: String?
 
         public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
-                    preserveFds: Int = 0) {
+                    preserveFds: Int = 0, storage: String? = nil) {
+            self.storage = storage
             self.bundle = bundle
             self.pidFile = pidFile
             self.consoleSocket = consoleSocket
@@ -53,6 +57,16 @@ public struct Runtime: Sendable {
     /// goes to that socket (for `run`, which relays it) instead of `options.consoleSocket`.
     @discardableResult
     public func create(id: String, options: CreateOptions, consoleReceiver: Int32? = nil) throws -> ContainerRecord {
+        do {
+            return try createContainer(id: id, options: options, consoleReceiver: consoleReceiver)
+        } catch {
+            // Image storage made for this container goes with a failed create, whatever step failed.
+            if let storage = options.storage { try? ContainerStorage.release(folder: storage) }
+            throw error
+        }
+    }
+
+    private func createContainer(id: String, options: CreateOptions, consoleReceiver: Int32?) throws -> ContainerRecord {
         try ContainerID.validate(id)
         let bundle = try Self.absolutePath(options.bundle)
         let spec = try Self.loadSpec(bundle: bundle)
@@ -113,7 +127,8 @@ public struct Runtime: Sendable {
         let child = try startInit(config, consoleFd: consoleFd, cgroup: cgroup, cleanup: cleanup)
         return ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, pid: child.pid,
                                pidStartTime: child.startTime, created: Timestamp.nowRFC3339Nano(),
-                               spec: spec, cgroupPath: cgroup.path, cgroupDirectories: cgroup.directories)
+                               spec: spec, cgroupPath: cgroup.path, cgroupDirectories: cgroup.directories,
+                               storage: options.storage)
     }
 
     /// Starts `podrun init` with `config`, puts it in the cgroup, serves its requests until it is ready; returns

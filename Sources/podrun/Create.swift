@@ -6,10 +6,16 @@ struct Create: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create a container; its process waits for 'start'.")
 
     @OptionGroup var options: CreateFlags
-    @Argument(help: "The container id.") var id: String
+    @OptionGroup(title: "Image") var image: ImageFlags
+    @Argument(help: "The container id.") var id: String?
+    @Argument(parsing: .postTerminator, help: "With --image: the command (default: the image's).") var command: [String] = []
 
     func run() throws {
-        try GlobalOptions.current.makeRuntime().create(id: id, options: options.runtimeOptions())
+        let runtime = GlobalOptions.current.makeRuntime()
+        let (id, createOptions) = try image.prepare(id: id, command: command, base: options.runtimeOptions(),
+                                                    runtime: runtime)
+        try runtime.create(id: id, options: createOptions)
+        if image.image != nil && image.name == nil && self.id == nil { print(id) }
     }
 }
 

@@ -1,5 +1,6 @@
 import Glibc
 import PodrunCore
+import ImageStore
 import Sandbox
 
 /// runc's global flags, which come before the command (`podrun --root /run/x --log f.json --log-format json create ...`).
@@ -8,6 +9,14 @@ struct GlobalOptions {
     var logPath: String? = nil
     var logFormat = LogFormat.text
     var debug = false
+    /// The image store (`--store`, else `$PODRUN_STORE`, else /var/lib/podrun).
+    var store = GlobalOptions.environmentStore ?? ContentStore.defaultRoot
+
+    /// `$PODRUN_STORE` when set and not empty.
+    static var environmentStore: String? {
+        guard let value = getenv("PODRUN_STORE").map({ String(cString: $0) }), !value.isEmpty else { return nil }
+        return value
+    }
 
     /// The options, as parsed from the process' arguments before `Podrun` parses the rest.
     nonisolated(unsafe) static var current = GlobalOptions()
@@ -40,6 +49,7 @@ struct GlobalOptions {
                 }
                 options.logFormat = format
             case "debug": options.debug = true
+            case "store": options.store = try value(argument, inline)
             case "systemd-cgroup":
                 if inline != "false" {
                     throw PodrunError(.invalidArgument, "the systemd cgroup driver is not supported; use cgroupfs paths")
@@ -67,6 +77,11 @@ struct GlobalOptions {
             if opened >= 0 { fd = opened }
         }
         return LogWriter(fd: fd, format: logFormat, minimumLevel: debug ? .debug : .info)
+    }
+
+    /// The image commands over the store these options name.
+    func makeImageService() -> ImageService {
+        ImageService(store: ContentStore(root: store))
     }
 
     /// The runtime for these options.

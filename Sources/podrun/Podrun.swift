@@ -10,12 +10,14 @@ struct Podrun: ParsableCommand {
         abstract: "An OCI container runtime and pod sandbox manager, runc-compatible.",
         discussion: """
             Global flags come before the command, as runc's: --root DIR (default /run/podrun), --log FILE,
-            --log-format text|json, --debug.
+            --log-format text|json, --debug, --store DIR (the image store; default $PODRUN_STORE or
+            /var/lib/podrun).
             """,
         version: "podrun version 0.1.0\nspec: 1.2.0",
         subcommands: [
             Create.self, Start.self, Run.self, Exec.self, StateCommand.self, Kill.self, Delete.self, List.self,
             Ps.self, SpecCommand.self, Features.self, Pause.self, Resume.self, Update.self, Events.self,
+            ImageCommand.self, BundleCommand.self,
         ]
     )
 

@@ -11,18 +11,23 @@ struct Run: ParsableCommand {
     @OptionGroup var options: CreateFlags
     @Flag(name: [.short, .long], help: "Do not wait for the container; leave it running.") var detach = false
     @Flag(name: .long, help: "Keep the container's state after it exits.") var keep = false
-    @Argument(help: "The container id.") var id: String
+    @OptionGroup(title: "Image") var image: ImageFlags
+    @Argument(help: "The container id.") var id: String?
+    @Argument(parsing: .postTerminator, help: "With --image: the command (default: the image's).") var command: [String] = []
 
     func run() throws {
         let runtime = GlobalOptions.current.makeRuntime()
+        let (id, createOptions) = try image.prepare(id: id, command: command, base: options.runtimeOptions(),
+                                                    runtime: runtime)
         if detach {
-            try runtime.create(id: id, options: options.runtimeOptions())
+            try runtime.create(id: id, options: createOptions)
             do {
                 try runtime.start(id: id)
             } catch {
                 try? runtime.delete(id: id, force: true)
                 throw error
             }
+            if image.image != nil && image.name == nil && self.id == nil { print(id) }
             return
         }
         let supervisor = try Supervisor()
@@ -33,7 +38,7 @@ struct Run: ParsableCommand {
             let (mine, theirs) = try SyncChannel<InitMessage>.pair()
             defer { close(mine) }
             do {
-                record = try runtime.create(id: id, options: options.runtimeOptions(), consoleReceiver: theirs)
+                record = try runtime.create(id: id, options: createOptions, consoleReceiver: theirs)
                 close(theirs)
             } catch {
                 close(theirs)
@@ -43,7 +48,7 @@ struct Run: ParsableCommand {
                 master = try SyncChannel<InitMessage>(fd: mine).receiveDescriptor()
             }
         } else {
-            record = try runtime.create(id: id, options: options.runtimeOptions())
+            record = try runtime.create(id: id, options: createOptions)
         }
         do {
             try runtime.start(id: id)
