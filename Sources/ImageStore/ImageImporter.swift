@@ -20,6 +20,11 @@ public struct ImageImporter {
     public let platform: Platform
     /// Called with the number of archive bytes read so far, as the import goes.
     public var progress: ImportProgress?
+    /// When set, every image's layers are unpacked into snapshots (with these limits) before anything is
+    /// committed, so a layer that cannot be unpacked fails the import and leaves the store as it was.
+    public var unpackLimits: UnpackLimits?
+    /// When set, the archive must hold exactly one image, which is stored under this name only.
+    public var name: String?
 
     /// An importer into `store`, picking `platform`'s manifests (default: linux on this machine's CPU).
     public init(store: ContentStore, platform: Platform = ImageImporter.hostPlatform) {
@@ -107,13 +112,34 @@ public struct ImageImporter {
                               path: source)
         }
 
-        try store.withLock {
-            for staged in pending.values {
-                try store.commitLocked(staged)
+        if let name {
+            let distinct = Set(records.map(\.manifestDigest))
+            guard distinct.count == 1, var only = records.first else {
+                throw PodrunError(.invalidArgument, "a name can be given to an archive of one image; \(source) has \(distinct.count)")
             }
-            for record in records {
-                try store.writeRecordLocked(record)
+            only.name = ImageReference.normalized(name)
+            records = [only]
+        }
+        let snapshots = SnapshotStore(store: store)
+        var stagedSnapshots: [SnapshotStore.StagedSnapshot] = []
+        if let unpackLimits {
+            stagedSnapshots = try snapshots.stageMissing(records, limits: unpackLimits) { digest in
+                pending[digest]?.path ?? (store.has(digest) ? store.path(digest) : nil)
             }
+        }
+        do {
+            try store.withLock {
+                for staged in pending.values {
+                    try store.commitLocked(staged)
+                }
+                try snapshots.commitLocked(stagedSnapshots)
+                for record in records {
+                    try store.writeRecordLocked(record)
+                }
+            }
+        } catch {
+            snapshots.discard(stagedSnapshots)
+            throw error
         }
         return records
     }
@@ -163,10 +189,12 @@ public struct ImageImporter {
         }
     }
 
-    /// The stored form of a name found in an archive: normalized when it is a reference (`busybox:latest`
-    /// becomes `docker.io/library/busybox:latest`), else as it is.
+    /// The stored form of a name found in an archive: normalized when it is a reference with a repository
+    /// (`busybox:latest` becomes `docker.io/library/busybox:latest`); a digest or a bare OCI ref name (a tag
+    /// such as `latest`, as umoci writes) stays as it is.
     static func imageName(_ name: String) -> String {
-        name.hasPrefix("sha256:") ? name : ImageReference.normalized(name)
+        guard !name.hasPrefix("sha256:"), name.contains(":") || name.contains("/") else { return name }
+        return ImageReference.normalized(name)
     }
 
     /// The names an index entry gives its image: containerd's full name, else the OCI ref name.

@@ -65,25 +65,9 @@ public struct ImageService: Sendable {
                               progress: ImportProgress? = nil) throws -> [ImageRecord] {
         var importer = ImageImporter(store: store)
         importer.progress = progress
-        var records = path == "-" ? try importer.importArchive(fd: 0) : try importer.importArchive(path: path)
-        let snapshots = SnapshotStore(store: store)
-        for record in records {
-            try snapshots.unpack(record, limits: limits)
-        }
-        if let name {
-            let distinct = Set(records.map(\.manifestDigest))
-            guard distinct.count == 1, let first = records.first else {
-                throw PodrunError(.invalidArgument, "--name needs an archive of one image; this one has \(distinct.count)")
-            }
-            var renamed = first
-            renamed.name = ImageReference.normalized(name)
-            try store.withLock {
-                for record in records where record.name != renamed.name { try removeRecordLocked(record.name) }
-                try store.writeRecordLocked(renamed)
-            }
-            records = [renamed]
-        }
-        return records
+        importer.unpackLimits = limits
+        importer.name = name
+        return path == "-" ? try importer.importArchive(fd: 0) : try importer.importArchive(path: path)
     }
 
     // MARK: queries

@@ -51,44 +51,89 @@ public struct SnapshotStore: Sendable {
         return result
     }
 
-    /// Unpacks every layer of `record` that has no snapshot yet; returns the ChainIDs, bottom first, and how
-    /// many layers were unpacked now.
-    @discardableResult
-    public func unpack(_ record: ImageRecord, limits: UnpackLimits = .init()) throws -> (chainIDs: [Digest], unpacked: Int) {
-        let chains = try Self.chainIDs(diffIDs: record.diffIDs)
-        guard chains.count == record.layerDigests.count else {
-            throw PodrunError(.invalidSpec, "image \(record.name) has \(record.layerDigests.count) layers and \(chains.count) diff_ids")
-        }
-        try FileIO.makeDirectories(directory, mode: 0o700)
-        try FileIO.makeDirectories(store.stagingDirectory, mode: 0o700)
-        var unpacked = 0
-        for (chain, layer) in zip(chains, record.layerDigests) where !has(chain) {
-            // One unpacker per layer: a second import of the same layer waits, then finds it done.
-            try FileLock.withLock(store.stagingDirectory + "/unpack-" + chain.hex + ".lock") {
-                guard !has(chain) else { return }
-                try unpackLayer(try Digest(layer), as: chain, limits: limits)
-                unpacked += 1
-            }
-        }
-        return (chains, unpacked)
+    /// A layer unpacked into the staging folder, not yet in place.
+    public struct StagedSnapshot: Sendable {
+        /// The snapshot's ChainID.
+        public var chainID: Digest
+        /// The staging folder (holding `fs`).
+        public var directory: String
     }
 
-    private func unpackLayer(_ blob: Digest, as chain: Digest, limits: UnpackLimits) throws {
-        guard store.has(blob) else {
-            throw PodrunError(.notFound, "layer blob \(blob) is not in the store", path: store.path(blob))
+    /// Unpacks every layer of `record` that has no snapshot yet and puts the snapshots in place; returns the
+    /// ChainIDs, bottom first, and how many layers were unpacked now.
+    @discardableResult
+    public func unpack(_ record: ImageRecord, limits: UnpackLimits = .init()) throws -> (chainIDs: [Digest], unpacked: Int) {
+        let staged = try stageMissing([record], limits: limits) { store.has($0) ? store.path($0) : nil }
+        do {
+            try store.withLock { try commitLocked(staged) }
+        } catch {
+            discard(staged)
+            throw error
         }
+        return (try Self.chainIDs(diffIDs: record.diffIDs), staged.count)
+    }
+
+    /// Unpacks, into the staging folder, the layers of `records` that have no snapshot yet (each chain once);
+    /// `blobPath` tells where a layer blob is (staged by an import, or in the store). On failure nothing
+    /// stays staged.
+    public func stageMissing(_ records: [ImageRecord], limits: UnpackLimits,
+                             blobPath: (Digest) -> String?) throws -> [StagedSnapshot] {
+        var staged: [StagedSnapshot] = []
+        do {
+            for record in records {
+                let chains = try Self.chainIDs(diffIDs: record.diffIDs)
+                guard chains.count == record.layerDigests.count else {
+                    throw PodrunError(.invalidSpec,
+                                      "image \(record.name) has \(record.layerDigests.count) layers and \(chains.count) diff_ids")
+                }
+                for (chain, layer) in zip(chains, record.layerDigests)
+                where !has(chain) && !staged.contains(where: { $0.chainID == chain }) {
+                    let blob = try Digest(layer)
+                    guard let path = blobPath(blob) else {
+                        throw PodrunError(.notFound, "layer blob \(blob) is not in the store", path: store.path(blob))
+                    }
+                    staged.append(try stageLayer(path, blob: blob, as: chain, limits: limits))
+                }
+            }
+        } catch {
+            discard(staged)
+            throw error
+        }
+        return staged
+    }
+
+    /// Renames staged snapshots into place (one already there wins and the staged copy is removed). The
+    /// caller holds the store lock.
+    public func commitLocked(_ staged: [StagedSnapshot]) throws {
+        try FileIO.makeDirectories(directory, mode: 0o700)
+        for snapshot in staged {
+            if has(snapshot.chainID) {
+                try FileIO.removeTree(snapshot.directory)
+            } else if rename(snapshot.directory, path(snapshot.chainID)) != 0 {
+                throw PodrunError.system("rename", path: path(snapshot.chainID))
+            }
+        }
+    }
+
+    /// Removes staged snapshots that were not committed.
+    public func discard(_ staged: [StagedSnapshot]) {
+        for snapshot in staged { try? FileIO.removeTree(snapshot.directory) }
+    }
+
+    private func stageLayer(_ blobPath: String, blob: Digest, as chain: Digest, limits: UnpackLimits) throws -> StagedSnapshot {
+        try FileIO.makeDirectories(store.stagingDirectory, mode: 0o700)
         let staging = store.stagingDirectory + "/snap-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         guard mkdir(staging, 0o700) == 0, mkdir(staging + "/fs", 0o755) == 0 else {
             throw PodrunError.system("mkdir", path: staging)
         }
         do {
-            _ = try LayerUnpacker(limits: limits).unpack(layerAt: store.path(blob), into: staging + "/fs")
+            _ = try LayerUnpacker(limits: limits).unpack(layerAt: blobPath, into: staging + "/fs")
             try FileIO.writeAtomically(staging + "/layer", Array((blob.description + "\n").utf8), mode: 0o600)
-            guard rename(staging, path(chain)) == 0 else { throw PodrunError.system("rename", path: path(chain)) }
-        } catch {
+        } catch let error as PodrunError {
             try? FileIO.removeTree(staging)
-            throw error
+            throw error.context("layer \(blob)")
         }
+        return StagedSnapshot(chainID: chain, directory: staging)
     }
 
     /// The ChainIDs of every snapshot on disk.
