@@ -6,6 +6,7 @@ let package = Package(
     name: "podrun",
     products: [
         .executable(name: "podrun", targets: ["podrun"]),
+        .executable(name: "podrun-pause", targets: ["podrun-pause"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,6 +34,8 @@ let package = Package(
             "PodrunCore", "OCISpec", "LinuxSys", "CLibarchive",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The pause process of a pod sandbox: static, single-threaded, Glibc only.
+        .executableTarget(name: "podrun-pause", dependencies: ["CPodrunShim"], linkerSettings: [.unsafeFlags(["-static-executable"])]),
         // The CLI.
         .executableTarget(name: "podrun", dependencies: [
             "Sandbox", "ImageStore", "OCISpec", "PodrunCore", "LinuxSys", "CLibseccomp",
