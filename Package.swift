@@ -34,11 +34,13 @@ let package = Package(
             "PodrunCore", "OCISpec", "LinuxSys", "CLibarchive",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Pod sandboxes: pause, pinned namespaces, the pod's cgroup, volumes and network.
+        .target(name: "Pod", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "Cgroups", "Sandbox"]),
         // The pause process of a pod sandbox: static, single-threaded, Glibc only.
         .executableTarget(name: "podrun-pause", dependencies: ["CPodrunShim"], linkerSettings: [.unsafeFlags(["-static-executable"])]),
         // The CLI.
         .executableTarget(name: "podrun", dependencies: [
-            "Sandbox", "ImageStore", "OCISpec", "PodrunCore", "LinuxSys", "CLibseccomp",
+            "Sandbox", "Pod", "ImageStore", "OCISpec", "PodrunCore", "LinuxSys", "CLibseccomp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

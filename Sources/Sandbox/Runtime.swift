@@ -27,6 +27,12 @@ public struct Runtime: Sendable {
         public var preserveFds: Int
         /// Image storage made for this container (see `ContainerRecord.storage`); removed when create fails.
         public var storage: String?
+        /// A cgroup (a pod sandbox's) to make the container's cgroup in, as `<parent>/<id>`, overriding
+        /// `linux.cgroupsPath`: its path and its folder per hierarchy mount point.
+        public var cgroupParent: (path: String, directories: [String: String])?
+        /// The configuration to use instead of the bundle's `config.json` (the bundle still anchors a
+        /// relative `root.path`).
+        public var spec: Spec?
 
         public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
                     preserveFds: Int = 0, storage: String? = nil) {
@@ -69,7 +75,13 @@ public struct Runtime: Sendable {
     private func createContainer(id: String, options: CreateOptions, consoleReceiver: Int32?) throws -> ContainerRecord {
         try ContainerID.validate(id)
         let bundle = try Self.absolutePath(options.bundle)
-        let spec = try Self.loadSpec(bundle: bundle)
+        let spec: Spec
+        if let given = options.spec {
+            try given.validate()
+            spec = given
+        } else {
+            spec = try Self.loadSpec(bundle: bundle)
+        }
         guard let process = spec.process else { throw PodrunError.invalidSpec("process", "is required") }
         guard spec.linux?.namespaces?.contains(where: { $0.type == .mount }) == true else {
             throw PodrunError.invalidSpec("linux.namespaces", "a mount namespace is required")
@@ -109,7 +121,13 @@ public struct Runtime: Sendable {
         let fifo = store.execFifo(id)
         guard mkfifo(fifo, 0o622) == 0, chmod(fifo, 0o622) == 0 else { throw PodrunError.system("mkfifo", path: fifo) }
 
-        let cgroup = try Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, containerID: id)
+        let cgroup: any CgroupManager
+        if let parent = options.cgroupParent {
+            cgroup = try Cgroups.manager(path: parent.path + "/" + id,
+                                         directories: parent.directories.mapValues { $0 + "/" + id })
+        } else {
+            cgroup = try Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, containerID: id)
+        }
         try cgroup.create()
         cleanup.add { try? cgroup.destroy() }
         if let resources = spec.linux?.resources { try cgroup.set(resources) }

@@ -1,6 +1,6 @@
 // podrun-pause: the process that holds a pod's namespaces.
 //
-//   podrun-pause [--unshare net,ipc,uts,pid] [--hostname NAME] [--ready-fd N]
+//   podrun-pause [--unshare net,ipc,uts,pid] [--hostname NAME] [--loopback-up] [--ready-fd N]
 //
 // It unshares the namespaces it is told to, sets the hostname, and then does nothing but wait for signals:
 // SIGCHLD reaps every child and orphan (when it is PID 1 of its pid namespace), SIGTERM and SIGINT end it
@@ -24,6 +24,7 @@ func fail(_ message: String) -> Never {
 var flags: Int32 = 0
 var hostname: String? = nil
 var readyFD: Int32 = -1
+var loopbackUp = false
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -38,6 +39,7 @@ while let argument = arguments.popFirst() {
             }
         }
     case "--hostname": hostname = arguments.popFirst()
+    case "--loopback-up": loopbackUp = true
     case "--ready-fd": readyFD = Int32(arguments.popFirst() ?? "") ?? -1
     default: fail("unknown argument \(argument)")
     }
@@ -51,6 +53,21 @@ sigprocmask(SIG_BLOCK, &waited, nil)
 
 if flags != 0 && podrun_unshare(flags) != 0 { fail("unshare") }
 if let hostname, sethostname(hostname, hostname.utf8.count) != 0 { fail("sethostname") }
+
+/// Sets IFF_UP on `lo` (of the network namespace this process is in).
+func bringLoopbackUp() {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    if fd < 0 { fail("socket") }
+    defer { close(fd) }
+    var request = ifreq()
+    withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { name in
+        name.copyBytes(from: Array("lo".utf8))
+    }
+    if ioctl(fd, UInt(SIOCGIFFLAGS), &request) != 0 { fail("SIOCGIFFLAGS lo") }
+    request.ifr_ifru.ifru_flags |= Int16(IFF_UP)
+    if ioctl(fd, UInt(SIOCSIFFLAGS), &request) != 0 { fail("SIOCSIFFLAGS lo") }
+}
+if loopbackUp { bringLoopbackUp() }
 
 func report(_ pid: pid_t, to readyFD: Int32) {
     guard readyFD >= 0 else { return }

@@ -1,0 +1,56 @@
+import Glibc
+import LinuxSys
+import PodrunCore
+
+/// Starts `podrun-pause`, the process that holds a pod's namespaces.
+public enum PauseProcess {
+    /// The pause binary: `$PODRUN_PAUSE`, else `podrun-pause` beside the running podrun.
+    public static func binary() throws -> String {
+        if let value = getenv("PODRUN_PAUSE").map({ String(cString: $0) }), !value.isEmpty { return value }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { throw PodrunError.system("readlink", path: "/proc/self/exe") }
+        let own = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let path = String(own[..<(own.lastIndex(of: "/") ?? own.startIndex)]) + "/podrun-pause"
+        guard access(path, X_OK) == 0 else {
+            throw PodrunError(.notFound, "the pause binary is missing beside podrun (set PODRUN_PAUSE)", path: path)
+        }
+        return path
+    }
+
+    /// Starts pause in new `namespaces` (`net`, `ipc`, `uts`, `pid`) with `hostname` and loopback up, in a
+    /// new session; returns the pid of the process that holds them (PID 1 of the new pid namespace when
+    /// `pid` is asked for) once it has unshared them.
+    public static func start(namespaces: [String], hostname: String) throws -> Int32 {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw PodrunError.system("pipe") }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        defer { close(fds[0]) }
+        let launcher: pid_t
+        do {
+            launcher = try Spawn.start(try binary(),
+                                       ["podrun-pause", "--unshare", namespaces.joined(separator: ","),
+                                        "--hostname", hostname, "--loopback-up", "--ready-fd", "3"],
+                                       environment: [], descriptors: [3: fds[1]], newSession: true)
+        } catch {
+            close(fds[1])
+            throw error
+        }
+        close(fds[1])
+        let bytes = (try? FileIO.readAll(fd: fds[0], path: "pause ready pipe")) ?? []
+        if namespaces.contains("pid") {
+            // The launcher forks PID 1 of the new namespace, reports it and exits.
+            var status: Int32 = 0
+            while waitpid(launcher, &status, 0) < 0 && errno == EINTR {}
+        }
+        guard let pid = Int32(String(decoding: bytes, as: UTF8.self)), pid > 0 else {
+            if !namespaces.contains("pid") {
+                var status: Int32 = 0
+                while waitpid(launcher, &status, 0) < 0 && errno == EINTR {}
+            }
+            throw PodrunError(.system, "the pause process did not start (see its message above)")
+        }
+        return pid
+    }
+}
