@@ -33,6 +33,8 @@ let package = Package(
             "PodrunCore", "LinuxSys", "CLibarchive",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // CNI: network config lists, the plugin runner and ADD/CHECK/DEL over a list (CNI spec 1.0.0).
+        .target(name: "CNI", dependencies: ["PodrunCore", "LinuxSys", "CPodrunShim"]),
         // The CLI.
         .executableTarget(name: "podrun", dependencies: [
             "Sandbox", "OCISpec", "PodrunCore", "LinuxSys", "CLibseccomp",
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "PodrunCore"]),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "PodrunCore"]),
         // Runs the built podrun binary as root against the real kernel.
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]
