@@ -43,6 +43,7 @@ public struct CNIResult: Sendable, Equatable, Codable {
         var routes: [CNIRoute]?
     }
 
+    /// Decodes from JSON; see the type's description for what is accepted.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         cniVersion = try container.decodeIfPresent(String.self, forKey: .cniVersion) ?? ""
@@ -59,6 +60,7 @@ public struct CNIResult: Sendable, Equatable, Codable {
         if dns == CNIDNS() { dns = nil }
     }
 
+    /// Encodes to JSON.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(cniVersion, forKey: .cniVersion)

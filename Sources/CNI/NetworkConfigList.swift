@@ -26,11 +26,13 @@ public struct PluginConfig: Sendable, Equatable, Codable {
         return Set(declared.compactMap { $0.value.boolValue == true ? $0.key : nil })
     }
 
+    /// Decodes from JSON; see the type's description for what is accepted.
     public init(from decoder: any Decoder) throws {
         let members = try decoder.singleValueContainer().decode([String: JSONValue].self)
         try self.init(members)
     }
 
+    /// Encodes to JSON.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(raw)
@@ -65,6 +67,7 @@ public struct NetworkConfigList: Sendable, Equatable, Codable {
         case cniVersion, name, disableCheck, plugins
     }
 
+    /// Decodes from JSON; see the type's description for what is accepted.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let version = try container.decodeIfPresent(String.self, forKey: .cniVersion) ?? ""
