@@ -34,8 +34,10 @@ let package = Package(
             "PodrunCore", "OCISpec", "LinuxSys", "CLibarchive",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // CNI: network config lists, the plugin runner and ADD/CHECK/DEL over a list (CNI spec 1.0.0).
+        .target(name: "CNI", dependencies: ["PodrunCore", "LinuxSys", "CPodrunShim"]),
         // Pod sandboxes: pause, pinned namespaces, the pod's cgroup, volumes and network.
-        .target(name: "Pod", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "Cgroups", "Sandbox"]),
+        .target(name: "Pod", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "Cgroups", "Sandbox", "CNI"]),
         // The pause process of a pod sandbox: static, single-threaded, Glibc only.
         .executableTarget(name: "podrun-pause", dependencies: ["CPodrunShim"], linkerSettings: [.unsafeFlags(["-static-executable"])]),
         // The CLI.
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "PodrunCore", "OCISpec"]),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "PodrunCore"]),
         // Runs the built podrun binary as root against the real kernel.
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]
