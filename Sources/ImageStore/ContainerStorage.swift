@@ -90,6 +90,11 @@ public struct ContainerStorage: Sendable {
         try FileIO.removeTree(folder)
     }
 
+    /// The ids of every container's storage.
+    public func ids() throws -> [String] {
+        try SnapshotStore.names(in: directory)
+    }
+
     /// The leases of every container's storage, by container id.
     public func leases() throws -> [String: Lease] {
         var result: [String: Lease] = [:]

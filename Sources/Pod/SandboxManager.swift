@@ -51,7 +51,8 @@ public struct SandboxManager: Sendable {
 
     /// Makes a sandbox; on failure nothing of it is left.
     @discardableResult
-    public func create(_ options: CreateOptions, network: any SandboxNetwork, networkMode: String) throws -> SandboxRecord {
+    public func create(_ options: CreateOptions, network choice: NetworkChoice) throws -> SandboxRecord {
+        let network = try choice.make()
         let id = options.id
         try ContainerID.validate(id)
         for volume in options.volumes {
@@ -67,7 +68,7 @@ public struct SandboxManager: Sendable {
                 throw PodrunError.system("mkdir", path: store.folder(id))
             }
             var record = SandboxRecord(id: id, hostname: hostname, created: Timestamp.nowRFC3339Nano(),
-                                       labels: options.labels, sharePid: options.sharePid, networkMode: networkMode,
+                                       labels: options.labels, sharePid: options.sharePid, networkChoice: choice,
                                        creatorPid: getpid())
             do {
                 try store.save(record)
@@ -127,7 +128,7 @@ public struct SandboxManager: Sendable {
 
         // The network.
         guard let netns = record.namespaces["net"] else { throw PodrunError(.internalError, "no network namespace") }
-        record.network = SandboxNetworkAttachment(mode: record.networkMode)
+        record.network = SandboxNetworkAttachment(mode: record.networkChoice.mode)
         try store.save(record)
         record.network = try network.attach(sandboxID: record.id, netnsPath: netns, ports: options.ports)
         try store.save(record)
@@ -193,14 +194,20 @@ public struct SandboxManager: Sendable {
 
     /// Stops the pod: SIGTERM to every container, SIGKILL to those still running after `grace` seconds,
     /// then pause ends and the network is released. The containers stay (stopped) until `remove`.
-    public func stop(_ id: String, grace: Int, network: any SandboxNetwork) throws {
+    public func stop(_ id: String, grace: Int) throws {
         try store.withLock(id) {
             var record = try store.load(id)
-            try stopLocked(&record, grace: grace, network: network)
+            try stopLocked(&record, grace: grace)
         }
     }
 
-    private func stopLocked(_ record: inout SandboxRecord, grace: Int, network: any SandboxNetwork) throws {
+    /// The network implementation `record` was made with (loopback only when it cannot be made).
+    func network(of record: SandboxRecord) -> any SandboxNetwork {
+        (try? record.networkChoice.make()) ?? LoopbackOnlyNetwork()
+    }
+
+    private func stopLocked(_ record: inout SandboxRecord, grace: Int) throws {
+        let network = network(of: record)
         let running = try containers(of: record.id).filter { $0.value == "running" || $0.value == "created" || $0.value == "paused" }
         for id in running.keys { try? runtime.kill(id: id, signal: SIGTERM, all: true) }
         var waited = 0
@@ -221,7 +228,7 @@ public struct SandboxManager: Sendable {
 
     /// Removes the sandbox and its containers. A Ready sandbox needs `force` (it is stopped first); a sandbox
     /// that does not exist is not an error.
-    public func remove(_ id: String, force: Bool, network: any SandboxNetwork) throws {
+    public func remove(_ id: String, force: Bool) throws {
         try ContainerID.validate(id)
         try store.withLock(id) {
             guard FileIO.exists(store.folder(id)) else { return }
@@ -235,12 +242,12 @@ public struct SandboxManager: Sendable {
                 guard force else {
                     throw PodrunError(.invalidState, "sandbox \(id) is Ready; stop it first or use --force")
                 }
-                try stopLocked(&record, grace: 0, network: network)
+                try stopLocked(&record, grace: 0)
             }
             for container in try containers(of: id).keys {
                 try runtime.delete(id: container, force: true)
             }
-            tearDown(record, network: network)
+            tearDown(record, network: network(of: record))
             guard !FileIO.exists(store.folder(id)) else {
                 throw PodrunError(.system, "sandbox \(id) could not be removed completely", path: store.folder(id))
             }
@@ -250,7 +257,7 @@ public struct SandboxManager: Sendable {
 
     /// Removes what killed creates left: sandboxes whose create did not finish and whose creator is gone.
     /// Returns the ids removed.
-    public func collectGarbage(network: any SandboxNetwork) throws -> [String] {
+    public func collectGarbage() throws -> [String] {
         var removed: [String] = []
         for id in try store.ids() {
             let abandoned: Bool = try store.withLock(id) {
@@ -262,7 +269,7 @@ public struct SandboxManager: Sendable {
                 }
                 guard !record.complete, !ProcessTable.isAlive(record.creatorPid, startTime: nil) else { return false }
                 for container in try containers(of: id).keys { try? runtime.delete(id: container, force: true) }
-                tearDown(record, network: network)
+                tearDown(record, network: network(of: record))
                 return true
             }
             if abandoned {

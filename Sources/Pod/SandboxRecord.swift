@@ -11,8 +11,8 @@ public struct SandboxRecord: Codable, Sendable, Equatable {
     public var labels: [String: String]
     /// Whether the pod shares one pid namespace (pause is its PID 1).
     public var sharePid: Bool
-    /// `none`, `bridge` or `cni`.
-    public var networkMode: String
+    /// The pod's network and its configuration.
+    public var networkChoice: NetworkChoice
     /// The podrun process making the sandbox, while `complete` is false.
     public var creatorPid: Int32
     /// Whether create finished.
@@ -36,13 +36,13 @@ public struct SandboxRecord: Codable, Sendable, Equatable {
 
     /// A record of a sandbox being created.
     public init(id: String, hostname: String, created: String, labels: [String: String], sharePid: Bool,
-                networkMode: String, creatorPid: Int32) {
+                networkChoice: NetworkChoice, creatorPid: Int32) {
         self.id = id
         self.hostname = hostname
         self.created = created
         self.labels = labels
         self.sharePid = sharePid
-        self.networkMode = networkMode
+        self.networkChoice = networkChoice
         self.creatorPid = creatorPid
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImageStore
+import Pod
 import PodrunCore
 import Sandbox
 
@@ -13,11 +14,35 @@ struct ImageFlags: ParsableArguments {
     @Option(name: .long, help: "With --image: the hostname (default: the container id).") var hostname: String?
     @Option(name: .long, help: "With --image: replace the image's entrypoint (empty: none).") var entrypoint: String?
     @Flag(name: [.short, .long], help: "With --image: give the process a terminal.") var tty = false
+    @Option(name: .long, help: "Join the container to this pod sandbox (its net, ipc, uts and shared pid namespaces).")
+    var sandbox: String?
+    @Option(name: .long, help: "With --sandbox: mount a sandbox volume, VOLUME:/path[:ro].") var mount: [String] = []
 
     /// The container id and create options: the id argument and `base` as they are without `--image`; with
     /// it, a bundle made in the image store (removed with the container, or here when create fails).
     func prepare(id: String?, command: [String], base: Runtime.CreateOptions,
                  runtime: Runtime) throws -> (id: String, options: Runtime.CreateOptions) {
+        guard let sandbox else {
+            guard mount.isEmpty else { throw PodrunError(.invalidArgument, "--mount needs --sandbox") }
+            return try prepareSource(id: id, command: command, base: base, runtime: runtime)
+        }
+        let manager = GlobalOptions.current.makeSandboxManager()
+        let record = try manager.readySandbox(sandbox)
+        var (containerID, options) = try prepareSource(id: id, command: command, base: base, runtime: runtime)
+        do {
+            let spec = try options.spec ?? Runtime.loadSpec(bundle: try Runtime.absolutePath(options.bundle))
+            options.spec = try SandboxJoin.apply(spec, sandbox: record, mounts: mount)
+            options.cgroupParent = manager.cgroupParent(of: record)
+        } catch {
+            if let storage = options.storage { try? ContainerStorage.release(folder: storage) }
+            throw error
+        }
+        return (containerID, options)
+    }
+
+    /// The id and options for the bundle or the image, before any sandbox is joined.
+    private func prepareSource(id: String?, command: [String], base: Runtime.CreateOptions,
+                               runtime: Runtime) throws -> (id: String, options: Runtime.CreateOptions) {
         guard let image else {
             guard let id else { throw PodrunError(.invalidArgument, "container id cannot be empty") }
             guard command.isEmpty, name == nil, env.isEmpty, workdir == nil, user == nil, hostname == nil,
@@ -35,11 +60,12 @@ struct ImageFlags: ParsableArguments {
         let options = ImageRunOptions(arguments: command, entrypoint: entrypoint.map { $0.isEmpty ? [] : [$0] },
                                       environment: env, workingDirectory: workdir, user: user, hostname: hostname,
                                       terminal: tty)
-        let (bundle, _) = try ImageBundle.make(GlobalOptions.current.makeImageService(), reference: image,
-                                                id: containerID, options: options)
+        let (bundle, spec) = try ImageBundle.make(GlobalOptions.current.makeImageService(), reference: image,
+                                                   id: containerID, options: options)
         var result = base
         result.bundle = bundle
         result.storage = bundle
+        result.spec = spec
         return (containerID, result)
     }
 

@@ -1,0 +1,47 @@
+import CNI
+import PodrunCore
+
+/// A pod network made by real CNI plugins from a network config list (`--network cni`).
+public struct CNISandboxNetwork: SandboxNetwork {
+    /// The plugins and their config.
+    public let network: CNINetwork
+
+    /// The network of `confDirectory` (the first config file, or the one called `name`), with plugins
+    /// looked up in `binDirectories`.
+    public init(confDirectory: String, name: String? = nil, binDirectories: [String]) throws {
+        network = CNINetwork(config: try NetworkConfigList.load(directory: confDirectory, name: name),
+                             runner: CNIPluginRunner(binDirectories: binDirectories))
+    }
+
+    public func attach(sandboxID: String, netnsPath: String, ports: [String]) throws -> SandboxNetworkAttachment {
+        let mappings = try ports.map(Self.mapping)
+        let result = try network.add(containerID: sandboxID, netnsPath: netnsPath, portMappings: mappings)
+        let ip = CNINetwork.podIP(of: result, ifName: "eth0")
+        let entry = result.ips.first { $0.address == ip }
+        let interface = entry?.interface.flatMap { result.interfaces.indices.contains($0) ? result.interfaces[$0] : nil }
+        let host = result.interfaces.first { $0.sandbox == nil || $0.sandbox?.isEmpty == true }
+        return SandboxNetworkAttachment(
+            mode: "cni", network: network.config.name, ip: ip, gateway: entry?.gateway, mac: interface?.mac,
+            interface: interface?.name ?? "eth0", hostInterface: host?.name, ports: ports.isEmpty ? nil : ports,
+            detail: String(decoding: try JSONCoding.encode(result, what: "CNI result"), as: UTF8.self))
+    }
+
+    public func detach(sandboxID: String, netnsPath: String?, attachment: SandboxNetworkAttachment?) throws {
+        let previous = try attachment?.detail.map {
+            try JSONCoding.decode(CNIResult.self, from: Array($0.utf8), what: "stored CNI result")
+        }
+        try network.delete(containerID: sandboxID, netnsPath: netnsPath, prevResult: previous,
+                           portMappings: try (attachment?.ports ?? []).map(Self.mapping))
+    }
+
+    /// `HOST:POD[/tcp|udp]` as a CNI port mapping.
+    static func mapping(_ text: String) throws -> PortMapping {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        let ports = parts[0].split(separator: ":").compactMap { Int($0) }
+        let proto = parts.count > 1 ? parts[1] : "tcp"
+        guard ports.count == 2, ports.allSatisfy({ (1...65535).contains($0) }), proto == "tcp" || proto == "udp" else {
+            throw PodrunError(.invalidArgument, "a published port is HOSTPORT:PODPORT[/tcp|udp], not \(text)", path: "--publish")
+        }
+        return PortMapping(hostPort: ports[0], containerPort: ports[1], protocol: proto)
+    }
+}
