@@ -38,19 +38,38 @@ public enum PauseProcess {
             throw error
         }
         close(fds[1])
-        let bytes = (try? FileIO.readAll(fd: fds[0], path: "pause ready pipe")) ?? []
+        let bytes = readReport(fds[0], timeoutMilliseconds: 10_000)
+        if bytes == nil { kill(launcher, SIGKILL) }
         if namespaces.contains("pid") {
             // The launcher forks PID 1 of the new namespace, reports it and exits.
             var status: Int32 = 0
             while waitpid(launcher, &status, 0) < 0 && errno == EINTR {}
         }
-        guard let pid = Int32(String(decoding: bytes, as: UTF8.self)), pid > 0 else {
+        guard let bytes, let pid = Int32(String(decoding: bytes, as: UTF8.self)), pid > 0 else {
             if !namespaces.contains("pid") {
                 var status: Int32 = 0
                 while waitpid(launcher, &status, 0) < 0 && errno == EINTR {}
             }
-            throw PodrunError(.system, "the pause process did not start (see its message above)")
+            throw PodrunError(.system, bytes == nil ? "the pause process did not report within 10 s"
+                                                    : "the pause process did not start (see its message above)")
         }
         return pid
+    }
+
+    /// Reads what pause writes to its ready pipe until it closes it; nil when that takes longer than
+    /// `timeoutMilliseconds`.
+    private static func readReport(_ fd: Int32, timeoutMilliseconds: Int32) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64)
+        while true {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, timeoutMilliseconds)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return nil }
+            let n = read(fd, &chunk, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return bytes }
+            bytes += chunk[0..<n]
+        }
     }
 }

@@ -8,7 +8,7 @@ public enum SandboxJoin {
     public static let annotation = "org.podrun.sandbox"
 
     /// `spec` joined to `sandbox`: net, ipc and uts (and pid when the pod shares it) by the pinned paths; no
-    /// hostname of its own (the pod's is kept); `mounts` (`VOLUME:/path[:ro]`) bound from the volumes.
+    /// hostname of its own (the pod's is kept); the pod's `/dev/shm`; `mounts` (`VOLUME:/path[:ro]`) bound from the volumes.
     public static func apply(_ spec: Spec, sandbox: SandboxRecord, mounts: [String]) throws -> Spec {
         var spec = spec
         var linux = spec.linux ?? Linux()
@@ -21,6 +21,10 @@ public enum SandboxJoin {
         linux.namespaces = namespaces
         spec.linux = linux
         spec.hostname = nil
+        if let shm = sandbox.shm {
+            spec.mounts = (spec.mounts ?? []).filter { $0.destination != "/dev/shm" }
+                + [Mount(destination: "/dev/shm", type: "bind", source: shm, options: ["rbind", "nosuid", "nodev", "noexec"])]
+        }
         for mount in mounts {
             let parts = mount.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2 || (parts.count == 3 && (parts[2] == "ro" || parts[2] == "rw")) else {

@@ -91,6 +91,13 @@ public struct SandboxManager: Sendable {
         for volume in options.volumes { record.volumes[volume] = data + "/volumes/" + volume }
         try store.save(record)
         for path in record.volumes.values { try FileIO.makeDirectories(path, mode: 0o777) }
+        // The pod's /dev/shm (unmounted with the state folder).
+        let shm = store.folder(record.id) + "/shm"
+        record.shm = shm
+        try store.save(record)
+        try FileIO.makeDirectories(shm, mode: 0o700)
+        try Sys.mount("shm", shm, "tmpfs", Sys.MS_NOSUID | Sys.MS_NODEV | Sys.MS_NOEXEC,
+                      "mode=1777,size=65536k", describe: "mount the pod's shm on")
         FailPoint.check("sandbox-volumes")
 
         // The cgroup.
@@ -226,8 +233,8 @@ public struct SandboxManager: Sendable {
         try store.save(record)
     }
 
-    /// Removes the sandbox and its containers. A Ready sandbox needs `force` (it is stopped first); a sandbox
-    /// that does not exist is not an error.
+    /// Stops and removes the sandbox and its containers. One with running containers needs `force` (they are
+    /// killed, as `sandbox stop` with no grace period would); a sandbox that does not exist is not an error.
     public func remove(_ id: String, force: Bool) throws {
         try ContainerID.validate(id)
         try store.withLock(id) {
@@ -239,8 +246,10 @@ public struct SandboxManager: Sendable {
                 return
             }
             if state(of: record) == "Ready" {
-                guard force else {
-                    throw PodrunError(.invalidState, "sandbox \(id) is Ready; stop it first or use --force")
+                let running = try containers(of: id).filter { $0.value != "stopped" }.keys.sorted()
+                guard force || running.isEmpty else {
+                    throw PodrunError(.invalidState, "sandbox \(id) has running containers (\(running.joined(separator: ", "))); "
+                                      + "stop it first or use --force")
                 }
                 try stopLocked(&record, grace: 0)
             }

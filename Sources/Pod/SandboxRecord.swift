@@ -31,6 +31,9 @@ public struct SandboxRecord: Codable, Sendable, Equatable {
     public var dataDirectory: String?
     /// Volumes by name: folders made with the sandbox and removed with it.
     public var volumes: [String: String] = [:]
+    /// The pod's `/dev/shm`: a tmpfs under the sandbox's state folder that every container of the pod binds,
+    /// so POSIX shared memory is shared like the ipc namespace's SysV objects.
+    public var shm: String?
     /// The pod's network, once set up.
     public var network: SandboxNetworkAttachment?
 
@@ -91,4 +94,34 @@ public struct SandboxStatus: Codable, Sendable, Equatable {
     public var sandbox: SandboxRecord
     /// The ids of the containers in the sandbox, with their status.
     public var containers: [String: String]
+}
+
+/// One row of `sandbox ls --format json`.
+public struct SandboxSummary: Codable, Sendable, Equatable {
+    public var id: String
+    /// `Ready`, `NotReady` or `Creating`.
+    public var state: String
+    public var hostname: String
+    /// The pod's address with its prefix, when it has a network.
+    public var ip: String?
+    /// `none`, `bridge` or `cni`.
+    public var network: String
+    /// The ids of the sandbox's containers.
+    public var containers: [String]
+    public var created: String
+    public var labels: [String: String]
+    public var pausePid: Int32?
+
+    /// The summary of `status`.
+    public init(_ status: SandboxStatus) {
+        id = status.sandbox.id
+        state = status.state
+        hostname = status.sandbox.hostname
+        ip = status.sandbox.network?.ip
+        network = status.sandbox.networkChoice.mode
+        containers = status.containers.keys.sorted()
+        created = status.sandbox.created
+        labels = status.sandbox.labels
+        pausePid = status.sandbox.pausePid
+    }
 }

@@ -83,7 +83,9 @@ if flags & CLONE_NEWPID != 0 {
         report(child, to: readyFD)
         exit(0)
     }
-    // PID 1 of the new namespace: a mount of /proc is not ours to make; nothing here reads it.
+    // PID 1 of the new namespace: the launcher reported; its copy of the ready fd must go, or the
+    // reader never sees end-of-file. A mount of /proc is not ours to make; nothing here reads it.
+    if readyFD >= 0 { close(readyFD) }
 } else {
     report(getpid(), to: readyFD)
 }

@@ -84,7 +84,7 @@ struct SandboxList: ParsableCommand {
             return
         }
         switch format {
-        case .json: try JSONOutput.print(sandboxes)
+        case .json: try JSONOutput.print(sandboxes.map(SandboxSummary.init))
         case .table:
             let rows = [["ID", "STATE", "HOSTNAME", "IP", "CONTAINERS", "CREATED"]] + sandboxes.map {
                 [$0.sandbox.id, $0.state, $0.sandbox.hostname, $0.sandbox.network?.ip ?? "", String($0.containers.count),
@@ -125,7 +125,7 @@ struct SandboxRemove: ParsableCommand {
         commandName: "rm", abstract: "Remove a sandbox, its containers, pause, namespaces, cgroup, network and volumes.",
         aliases: ["remove"])
 
-    @Flag(name: [.short, .long], help: "Stop a Ready sandbox first.") var force = false
+    @Flag(name: [.short, .long], help: "Kill running containers of the sandbox first.") var force = false
     @Argument(help: "The sandbox ids.") var ids: [String]
 
     func run() throws {

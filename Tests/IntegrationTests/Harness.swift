@@ -148,7 +148,7 @@ struct CommandResult: Sendable, CustomStringConvertible {
 /// `run --detach` inherits them and would keep a pipe open) and waits for it without blocking a thread.
 func runCommand(
     _ executable: String, _ arguments: [String], stdin: String? = nil, outputDirectory: String,
-    timeout: Duration = .seconds(60)
+    timeout: Duration = .seconds(60), environment: [String: String] = [:]
 ) async throws -> CommandResult {
     let tag = UUID().uuidString.prefix(8)
     let outPath = "\(outputDirectory)/cmd-\(tag).out"
@@ -166,6 +166,9 @@ func runCommand(
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.standardOutput = outHandle
     process.standardError = errHandle
     if let stdin {
@@ -251,6 +254,7 @@ final class Harness: Sendable {
     let stateDirectory: String
 
     private let containerIDs = Mutex<[String]>([])
+    private let sandboxIDs = Mutex<[String]>([])
     private let hostProcesses = Mutex<[Process]>([])
     private let counter = Mutex(0)
     private let explicitCgroupPaths = Mutex<[String]>([])
@@ -284,6 +288,20 @@ final class Harness: Sendable {
     /// Every container id this test asked for.
     var ids: [String] { containerIDs.withLock { $0 } }
 
+    /// A fresh sandbox id; remembered for the leak checks (its state, its pause process, its cgroup
+    /// `podrun-sandbox-ID`) and removed with `sandbox rm --force` at clean-up.
+    func newSandboxID(_ label: String = "pod") -> String {
+        let id = "it-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
+        sandboxIDs.withLock { $0.append(id) }
+        return id
+    }
+
+    /// Every sandbox id this test asked for.
+    var sandboxes: [String] { sandboxIDs.withLock { $0 } }
+
+    /// The names cgroups of the test's containers and sandboxes have.
+    private var cgroupNames: [String] { ids + sandboxes.map { "podrun-sandbox-" + $0 } }
+
     private func nextNumber() -> Int {
         counter.withLock {
             $0 += 1
@@ -297,11 +315,11 @@ final class Harness: Sendable {
     @discardableResult
     func runtime(
         _ arguments: [String], globalFlags: [String] = [], stdin: String? = nil,
-        timeout: Duration = .seconds(60)
+        timeout: Duration = .seconds(60), environment: [String: String] = [:]
     ) async throws -> CommandResult {
         try await runCommand(
             TestEnvironment.binary, globalFlags + ["--root", stateDirectory] + arguments, stdin: stdin,
-            outputDirectory: tempDirectory + "/out", timeout: timeout)
+            outputDirectory: tempDirectory + "/out", timeout: timeout, environment: environment)
     }
 
     /// Runs the runtime under test; variadic form.
@@ -452,6 +470,10 @@ final class Harness: Sendable {
         if !entries.isEmpty {
             found.append("state folder \(stateDirectory) still holds \(entries.sorted())")
         }
+        let sandboxEntries = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory + "/.sandboxes")) ?? []
+        if !sandboxEntries.isEmpty {
+            found.append("sandbox state \(stateDirectory)/.sandboxes still holds \(sandboxEntries.sorted())")
+        }
         for mountPoint in leakedMounts() {
             found.append("mount left at \(mountPoint)")
         }
@@ -476,14 +498,28 @@ final class Harness: Sendable {
         }
     }
 
-    /// Processes whose cgroup is named after one of the test's containers, or whose cwd or root is in
-    /// the test's folder; with the reason.
+    /// Processes whose cgroup is named after one of the test's containers or sandboxes, whose command line
+    /// names one of its sandboxes (a pause process), or whose cwd or root is in the test's folder; with the
+    /// reason. Zombies already handed to the host's init are gone from podrun's hands and not counted.
     func leakedProcesses() -> [(Int32, String)] {
-        let ids = Set(self.ids)
+        let ids = Set(cgroupNames)
+        let sandboxes = self.sandboxes
         let myPID = getpid()
         let live = hostProcesses.withLock { $0.filter(\.isRunning).map(\.processIdentifier) }
         var found: [(Int32, String)] = []
         for pid in allPIDs() where pid != myPID && !live.contains(pid) {
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+               let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 2,
+               fields[0] == "Z", fields[1] == "1" {
+                continue
+            }
+            if !sandboxes.isEmpty, let raw = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) {
+                let words = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                if words.first?.hasSuffix("podrun-pause") == true, words.contains(where: { sandboxes.contains($0) }) {
+                    found.append((pid, "the pause process of a test sandbox"))
+                    continue
+                }
+            }
             if let cgroups = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) {
                 let inContainer = cgroups.split(separator: "\n").contains { line in
                     guard let path = line.split(separator: ":", maxSplits: 2).last else { return false }
@@ -509,7 +545,7 @@ final class Harness: Sendable {
     /// Cgroup folders named after the test's container ids (or the cgroupsPath its configs named),
     /// under every hierarchy in /sys/fs/cgroup, at the top and under this process's own cgroups.
     func leakedCgroups() -> [String] {
-        let ids = self.ids
+        let ids = cgroupNames
         let explicit = explicitCgroupPaths.withLock { $0 }
         let base = "/sys/fs/cgroup"
         var hierarchies = [base]
@@ -552,6 +588,10 @@ final class Harness: Sendable {
         }
         for id in ids {
             _ = try? await runtime(["delete", "--force", id], timeout: .seconds(20))
+        }
+        for id in sandboxes {
+            _ = try? await runtime(["sandbox", "rm", "--force", id], globalFlags: ["--store", tempDirectory + "/store"],
+                                   timeout: .seconds(30))
         }
         for (pid, _) in leakedProcesses() {
             kill(pid, SIGKILL)
