@@ -364,3 +364,43 @@ private struct LayerCase {
         try LayerUnpacker().unpack(layerAt: layer.base + "/missing.tar", into: layer.target)
     }
 }
+
+@Test func nonASCIINamesKeepTheirBytes() throws {
+    let layer = try LayerCase("f('café/naïve.txt', b'utf8')")
+    defer { layer.remove() }
+    _ = try layer.unpack()
+    #expect(layer.read("café/naïve.txt") == "utf8")
+    // A GNU tar name in latin-1 (not UTF-8) is written with its raw bytes.
+    let script = "import io, sys, tarfile\nt = tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT, encoding='latin-1')\n"
+        + "i = tarfile.TarInfo('caf\\xe9.txt'); i.size = 6; t.addfile(i, io.BytesIO(b'latin1')); t.close()"
+    try Fixture.run(["python3", "-c", script, layer.tar])
+    _ = try layer.unpack()
+    let raw: [CChar] = (Array((layer.target + "/caf").utf8) + [0xe9] + Array(".txt".utf8)).map { CChar(bitPattern: $0) } + [0]
+    var st = stat()
+    #expect(lstat(raw, &st) == 0 && st.st_size == 6)
+}
+
+@Test func sparseFileKeepsItsSizeDataAndHoles() throws {
+    let layer = try LayerCase("pass")
+    defer { layer.remove() }
+    let source = layer.base + "/src"
+    try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+    #expect(truncate(layer.base + "/layer.tar", 0) == 0)
+    let file = source + "/sparse"
+    #expect(FileManager.default.createFile(atPath: file, contents: nil))
+    #expect(truncate(file, 32 << 20) == 0)
+    let handle = try #require(FileHandle(forWritingAtPath: file))
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data("end\n".utf8))
+    try handle.close()
+    try Fixture.run(["tar", "--sparse", "-C", source, "-cf", layer.tar, "sparse"])
+    try FileManager.default.removeItem(atPath: source)
+    let summary = try layer.unpack()
+    #expect(summary.bytes == (32 << 20) + 4)
+    let st = try #require(layer.stat("sparse"))
+    #expect(st.st_size == (32 << 20) + 4)
+    #expect(st.st_blocks * 512 < 1 << 20)
+    let bytes = try #require(FileManager.default.contents(atPath: layer.target + "/sparse"))
+    #expect(bytes.suffix(4) == Data("end\n".utf8))
+    #expect(bytes.prefix(32 << 20).allSatisfy { $0 == 0 })
+}

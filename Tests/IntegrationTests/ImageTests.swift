@@ -254,6 +254,51 @@ struct ImageTests {
         }
     }
 
+    @Test func layerOverTheSizeLimitFailsTheImportAndLeavesTheStoreEmpty() async throws {
+        try await withHarness { h in
+            let result = try await h.podrun(["image", "import", "--max-layer-size", "1000",
+                                             try ImageFixture.directory() + "/oci.tar"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("layer unpacks to more than 1000 bytes"), "\(result)")
+            #expect(h.storeEntries("snapshots").isEmpty)
+            #expect(h.storeEntries("blobs/sha256").isEmpty)
+            #expect(h.storeEntries("staging").isEmpty)
+            let list = try await h.podrunSucceeds(["image", "ls", "--quiet"])
+            #expect(list.output.isEmpty)
+        }
+    }
+
+    @Test func layerEscapingThroughASymlinkFailsTheImportAndWritesNothingOutside() async throws {
+        try await withHarness { h in
+            let layout = h.tempDirectory + "/layout"
+            let outside = h.tempDirectory + "/outside"
+            try FileManager.default.createDirectory(atPath: layout, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+            #expect(try await h.host("/bin/tar", ["-C", layout, "-xf", try ImageFixture.directory() + "/oci.tar"]).status == 0)
+            let script = """
+            import io, sys, tarfile
+            with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
+                link = tarfile.TarInfo('escape'); link.type, link.linkname = tarfile.SYMTYPE, sys.argv[2]
+                t.addfile(link)
+                data = tarfile.TarInfo('escape/pwned'); data.size = 3
+                t.addfile(data, io.BytesIO(b'bad'))
+            """
+            let hostile = h.tempDirectory + "/hostile.tar"
+            #expect(try await h.host("/usr/bin/env", ["python3", "-c", script, hostile, outside]).status == 0)
+            #expect(try await h.host("/usr/bin/env", ["umoci", "raw", "add-layer", "--image", layout + ":latest",
+                                                      "--tag", "hostile", hostile]).status == 0)
+            let archive = h.tempDirectory + "/hostile-image.tar"
+            #expect(try await h.host("/bin/tar", ["-C", layout, "-cf", archive, "."]).status == 0)
+            let result = try await h.podrun(["image", "import", archive])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("layer entry escape/pwned escapes the layer folder"), "\(result)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+            #expect(h.storeEntries("snapshots").isEmpty)
+            let list = try await h.podrunSucceeds(["image", "ls", "--quiet"])
+            #expect(list.output.isEmpty)
+        }
+    }
+
     @Test func unknownImageIsAClearError() async throws {
         try await withHarness { h in
             let result = try await h.podrun(["run", "--image", "nothere", "--name", h.newID("img")])
