@@ -104,16 +104,14 @@ private final class LayerTarReader {
 
     deinit { archive_read_free(handle) }
 
-    /// The next entry, or nil at the end of the archive. The entry is valid until the next call.
+    /// The next entry, or nil at the end of the archive. The entry is valid until the next call. A damaged
+    /// header (`ARCHIVE_RETRY`, which libarchive would skip over) is an error: a layer is whole or refused.
     func next() throws -> OpaquePointer? {
-        while true {
-            var entry: OpaquePointer?
-            let status = archive_read_next_header(handle, &entry)
-            if status == ARCHIVE_EOF { return nil }
-            if status == ARCHIVE_RETRY { continue }
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else { throw error("read header") }
-            return entry
-        }
+        var entry: OpaquePointer?
+        let status = archive_read_next_header(handle, &entry)
+        if status == ARCHIVE_EOF { return nil }
+        guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else { throw error("read header") }
+        return entry
     }
 
     /// Streams the current entry's data blocks to `body` as (offset, bytes).
@@ -124,7 +122,6 @@ private final class LayerTarReader {
             var offset: la_int64_t = 0
             let status = archive_read_data_block(handle, &buffer, &size, &offset)
             if status == ARCHIVE_EOF { return }
-            if status == ARCHIVE_RETRY { continue }
             guard status == ARCHIVE_OK || status == ARCHIVE_WARN else { throw error("read data") }
             if size > 0, let buffer { try body(offset, UnsafeRawBufferPointer(start: buffer, count: size)) }
         }

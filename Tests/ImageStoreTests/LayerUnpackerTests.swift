@@ -404,3 +404,13 @@ private struct LayerCase {
     #expect(bytes.suffix(4) == Data("end\n".utf8))
     #expect(bytes.prefix(32 << 20).allSatisfy { $0 == 0 })
 }
+
+@Test func damagedHeaderIsRefusedNotSkipped() throws {
+    let layer = try LayerCase("f('first', b'one')\nf('second', b'two')\nf('third', b'three')")
+    defer { layer.remove() }
+    var bytes = try #require(FileManager.default.contents(atPath: layer.tar))
+    let header = try #require(bytes.range(of: Data("second".utf8))).lowerBound
+    bytes[header + 148] ^= 0x01  // the header checksum
+    try bytes.write(to: URL(fileURLWithPath: layer.tar))
+    layer.expectRefusal("layer read header failed: Damaged tar archive")
+}
