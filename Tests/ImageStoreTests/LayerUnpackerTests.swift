@@ -414,3 +414,24 @@ private struct LayerCase {
     try bytes.write(to: URL(fileURLWithPath: layer.tar))
     layer.expectRefusal("layer read header failed: Damaged tar archive")
 }
+
+@Test func rootEntryGivesTheLayerFolderItsMetadata() throws {
+    let layer = try LayerCase("d('./', mode=0o750, uid=4, mtime=1300000000)\nf('./file', b'x')")
+    defer { layer.remove() }
+    _ = try layer.unpack()
+    let root = try #require(layer.stat(""))
+    #expect(root.st_mode & 0o7777 == 0o750 && root.st_uid == 4 && root.st_mtim.tv_sec == 1_300_000_000)
+    #expect(layer.read("file") == "x")
+}
+
+@Test func hardlinkToASymlinkLinksTheSymlinkItself() throws {
+    let layer = try LayerCase("l('s', OUT + '/secret')\nh('hs', 's')")
+    defer { layer.remove() }
+    _ = try layer.unpack()
+    let link = try #require(layer.stat("hs"))
+    #expect(link.st_mode & S_IFMT == S_IFLNK)
+    #expect(link.st_ino == layer.stat("s")?.st_ino)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: layer.outside) == ["secret"])
+    var outside = stat()
+    #expect(lstat(layer.outside + "/secret", &outside) == 0 && outside.st_nlink == 1)
+}
