@@ -39,7 +39,10 @@ public struct UnpackSummary: Sendable, Equatable {
 ///   end, deepest first, after their children are in place. Sockets (which tar cannot hold data for) are
 ///   skipped.
 /// - A later entry replaces an earlier one of the same name; a folder over a folder keeps its contents and
-///   takes the new metadata.
+///   takes the new metadata. The root entry (`./`) gives the target folder its metadata.
+/// - A hard link to an earlier symlink links the symlink itself (never what it points to).
+/// - Any format but tar (ustar, pax, GNU), any filter but gzip and zstd, a damaged header or truncated data
+///   is refused.
 /// - Extended attributes: `trusted.overlay.*` from the tar is dropped (only whiteout markers make overlay
 ///   metadata; a layer must not smuggle redirects or opaque flags). A failure to set one is skipped when the
 ///   filesystem does not support it (`ENOTSUP`), and on `EPERM` for `user.*` (the kernel refuses them on
