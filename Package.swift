@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "LinuxSysTests", dependencies: ["LinuxSys"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
-        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "PodrunCore", "OCISpec"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "PodrunCore", "OCISpec", "LinuxSys"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "PodrunCore"]),
         // Runs the built podrun binary as root against the real kernel.
         .testTarget(name: "IntegrationTests", dependencies: []),

@@ -83,12 +83,15 @@ public enum ImageBundle {
     }
 
     /// The image's `/etc/passwd` and `/etc/group`, read inside `rootfs` (symlinks resolved within it);
-    /// missing files are empty.
+    /// missing files, and anything but a regular file of under 16 MiB (a hostile image's fifo or
+    /// `/dev/zero`), are empty.
     static func userDatabase(rootfs: String) throws -> UserDatabase {
         let root = try RootedDirectory(opening: rootfs)
         func read(_ path: String) -> String {
-            guard let fd = try? root.open(path, flags: O_RDONLY) else { return "" }
+            guard let fd = try? root.open(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY) else { return "" }
             defer { close(fd) }
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size < 16 << 20 else { return "" }
             guard let bytes = try? FileIO.readAll(fd: fd, path: path), bytes.count < 16 << 20 else { return "" }
             return String(decoding: bytes, as: UTF8.self)
         }

@@ -106,6 +106,25 @@ public struct RootedDirectory: ~Copyable {
         return try openPath(path)
     }
 
+    static let RESOLVE_NO_XDEV: UInt64 = 0x01
+    static let RESOLVE_NO_SYMLINKS: UInt64 = 0x04
+    static let RESOLVE_BENEATH: UInt64 = 0x08
+
+    /// Opens `path` (relative) beneath folder `dirfd` with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+    /// RESOLVE_NO_MAGICLINKS)`: no component may be a symlink and `..` may not leave `dirfd`, so the result is
+    /// always inside it (`path` is a C string, so names need not be UTF-8). Returns a new descriptor the caller closes; the error carries the errno (`ELOOP` for a
+    /// symlink on the way, `EXDEV` for an escape, `ENOENT`, `ENOTDIR`).
+    public static func openBeneath(_ dirfd: Int32, _ path: UnsafePointer<CChar>, flags: Int32,
+                                   mode: mode_t = 0) throws -> Int32 {
+        let fd = podrun_openat2(dirfd, path, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)),
+                                UInt64(mode), RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+        guard fd >= 0 else {
+            let e = errno
+            throw PodrunError(e == ENOENT ? .notFound : .system, "open", path: String(cString: path), errno: e)
+        }
+        return fd
+    }
+
     /// The parent folder and the last component of a path (`/a/b/c` -> `/a/b`, `c`).
     public static func split(_ path: String) -> (parent: String, name: String) {
         let parts = relative(path).split(separator: "/")

@@ -100,8 +100,10 @@ struct BundleCommand: ParsableCommand {
         guard let image else { throw PodrunError(.invalidArgument, "bundle needs --image REF (or --remove)") }
         let storageName = name ?? "bundle-" + ImageFlags.randomID()
         try ContainerID.validate(storageName)
+        // The folder may not exist yet (write makes it), so only a relative path is made absolute here.
+        let absolute = directory.hasPrefix("/") ? directory : (try Runtime.absolutePath(".")) + "/" + directory
         _ = try ImageBundle.write(GlobalOptions.current.makeImageService(), reference: image, name: storageName,
-                                  into: try Runtime.absolutePath(directory),
+                                  into: absolute,
                                   options: ImageRunOptions(arguments: command, environment: env,
                                                            workingDirectory: workdir, user: user, terminal: tty))
         print(directory)

@@ -72,6 +72,25 @@ struct ImageTests {
                                                   "--", "sh", "-c", script])
             #expect(run.output.split(separator: "\n") == ["keep", "keep", "keep", "hard", "keep.txt", "link",
                                                           "new.txt", "fresh.txt", "4755"])
+            // Deleted and hidden lower files are absent to every lookup, not just to ls.
+            let hidden = try await h.podrunSucceeds(["run", "--image", "latest", "--name", h.newID("img"), "--", "sh", "-c",
+                                                     "for f in /data/gone.txt /opaque/old.txt /opaque2/stale.txt; do "
+                                                         + "test -e $f && echo present $f; cat $f 2>/dev/null; done; echo done"])
+            #expect(hidden.output == "done")
+            // The snapshots hold the layers in overlayfs form: a 0:0 character device and an opaque xattr.
+            let script2 = """
+            import os, stat, sys
+            for snapshot in sorted(os.listdir(sys.argv[1])):
+                fs = sys.argv[1] + '/' + snapshot + '/fs'
+                if os.path.lexists(fs + '/data/gone.txt'):
+                    st = os.lstat(fs + '/data/gone.txt')
+                    if not stat.S_ISREG(st.st_mode):
+                        print('whiteout', stat.S_ISCHR(st.st_mode), st.st_rdev, st.st_uid, st.st_gid)
+                if os.path.isdir(fs + '/opaque2') and 'trusted.overlay.opaque' in os.listxattr(fs + '/opaque2'):
+                    print('opaque', os.getxattr(fs + '/opaque2', 'trusted.overlay.opaque').decode())
+            """
+            let layers = try await h.host("/usr/bin/env", ["python3", "-c", script2, h.imageStore + "/snapshots"])
+            #expect(layers.output.split(separator: "\n").sorted() == ["opaque y", "whiteout True 0 0 0"], "\(layers)")
         }
     }
 
@@ -95,7 +114,8 @@ struct ImageTests {
             try await h.podrunSucceeds(["image", "import", "--name", "app", try ImageFixture.directory() + "/docker.tar"])
             let first = h.newID("img")
             try await h.podrunSucceeds(["run", "-d", "--image", "app", "--name", first, "--", "sleep", "1000"])
-            try await h.podrunSucceeds(["exec", first, "sh", "-c", "echo mine > /data/keep.txt; rm /data/link"])
+            // The image's user (1000) may not write the root-owned /data, as with docker exec; root may.
+            try await h.podrunSucceeds(["exec", "--user", "0", first, "sh", "-c", "echo mine > /data/keep.txt; rm /data/link"])
             let storage = h.imageStore + "/containers/" + first
             #expect((try? String(contentsOfFile: storage + "/upper/data/keep.txt", encoding: .utf8)) == "mine\n")
             let second = try await h.podrunSucceeds(["run", "--image", "app", "--name", h.newID("img"),
@@ -231,6 +251,51 @@ struct ImageTests {
             #expect(unknownUser.status == 1)
             #expect(unknownUser.stderr.contains("unable to find user nosuchuser"))
             #expect(h.storeEntries("containers").isEmpty)
+        }
+    }
+
+    @Test func layerOverTheSizeLimitFailsTheImportAndLeavesTheStoreEmpty() async throws {
+        try await withHarness { h in
+            let result = try await h.podrun(["image", "import", "--max-layer-size", "1000",
+                                             try ImageFixture.directory() + "/oci.tar"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("layer unpacks to more than 1000 bytes"), "\(result)")
+            #expect(h.storeEntries("snapshots").isEmpty)
+            #expect(h.storeEntries("blobs/sha256").isEmpty)
+            #expect(h.storeEntries("staging").isEmpty)
+            let list = try await h.podrunSucceeds(["image", "ls", "--quiet"])
+            #expect(list.output.isEmpty)
+        }
+    }
+
+    @Test func layerEscapingThroughASymlinkFailsTheImportAndWritesNothingOutside() async throws {
+        try await withHarness { h in
+            let layout = h.tempDirectory + "/layout"
+            let outside = h.tempDirectory + "/outside"
+            try FileManager.default.createDirectory(atPath: layout, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+            #expect(try await h.host("/bin/tar", ["-C", layout, "-xf", try ImageFixture.directory() + "/oci.tar"]).status == 0)
+            let script = """
+            import io, sys, tarfile
+            with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
+                link = tarfile.TarInfo('escape'); link.type, link.linkname = tarfile.SYMTYPE, sys.argv[2]
+                t.addfile(link)
+                data = tarfile.TarInfo('escape/pwned'); data.size = 3
+                t.addfile(data, io.BytesIO(b'bad'))
+            """
+            let hostile = h.tempDirectory + "/hostile.tar"
+            #expect(try await h.host("/usr/bin/env", ["python3", "-c", script, hostile, outside]).status == 0)
+            #expect(try await h.host("/usr/bin/env", ["umoci", "raw", "add-layer", "--image", layout + ":latest",
+                                                      "--tag", "hostile", hostile]).status == 0)
+            let archive = h.tempDirectory + "/hostile-image.tar"
+            #expect(try await h.host("/bin/tar", ["-C", layout, "-cf", archive, "."]).status == 0)
+            let result = try await h.podrun(["image", "import", archive])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("layer entry escape/pwned escapes the layer folder"), "\(result)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+            #expect(h.storeEntries("snapshots").isEmpty)
+            let list = try await h.podrunSucceeds(["image", "ls", "--quiet"])
+            #expect(list.output.isEmpty)
         }
     }
 

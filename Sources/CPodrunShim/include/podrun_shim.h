@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <spawn.h>
 #include <sys/types.h>
+// Declarations Swift's Glibc module leaves out (fsetxattr, lsetxattr, lgetxattr, ...), for LinuxSys.
+#include <sys/xattr.h>
 
 /// fork(2). Only the single-threaded `podrun init` and exec helpers call it.
 pid_t podrun_fork(void);
