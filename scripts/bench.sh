@@ -4,8 +4,11 @@
 #
 #   sudo bash scripts/bench.sh [--runs N]
 #
-# Rows: `run` of /bin/true; create + start + wait + delete; exec of /bin/true into a running container; and the
-# floor the kernel sets (`unshare --fork --pid --net --ipc --uts --mount /bin/true`). Times are hyperfine
+# Rows: `run` of /bin/true; create + start + wait + delete; exec of /bin/true into a running container; the
+# floor the kernel sets (`unshare --fork --pid --net --ipc --uts --mount /bin/true`); sandbox create (network
+# none and bridge) against podrun's own `run`; 100 sandboxes alive at once (time per create as the count grows,
+# pause's resident memory); image import of a generated multi-layer image against `ctr images import` and
+# `umoci unpack` (scripts/bench-import.sh). Times are hyperfine
 # medians. podrun runs from an immutable installed copy (chattr +i), the way it should be installed: the init
 # is then forked instead of exec'd from a sealed memfd copy (see README).
 set -euo pipefail
@@ -45,12 +48,14 @@ jq '.process.args=["sleep","100000"]' "$bundle/config.json" > "$sleeper/config.j
 
 state="$work/state"
 rm -rf "$state" && mkdir -p "$state/podrun" "$state/runc"
-P="$binary --root $state/podrun"
+cp "$root_dir/.build/release/podrun-pause" "$work/podrun-pause.new" && mv -f "$work/podrun-pause.new" "$work/podrun-pause"
+P="$binary --root $state/podrun --store $state/store"
 R="runc --root $state/runc"
 
 cleanup() {
     $P delete -f p-exec >/dev/null 2>&1 || true
     $R delete -f r-exec >/dev/null 2>&1 || true
+    for id in $($P sandbox ls -q 2>/dev/null); do $P sandbox rm --force "$id" >/dev/null 2>&1 || true; done
 }
 trap cleanup EXIT
 
@@ -72,9 +77,43 @@ $R run -d --bundle "$sleeper" r-exec
 hf exec "$P exec p-exec /bin/true" "$R exec r-exec /bin/true"
 cleanup
 
-python3 - "$work" "$results/latest.json" <<'PY'
-import json, sys
-work, out = sys.argv[1], sys.argv[2]
+echo "==> sandbox create (network none, then bridge)"
+hf sandbox_none --prepare "$P sandbox rm --force b-none" "$P sandbox create --name b-none --network none"
+bridge_ok=false
+if $P sandbox create --name b-probe --network bridge >/dev/null 2>&1; then
+    bridge_ok=true
+    $P sandbox rm --force b-probe
+    hf sandbox_bridge --prepare "$P sandbox rm --force b-br" "$P sandbox create --name b-br --network bridge"
+else
+    echo "    (bridge network unavailable: row skipped)"
+fi
+cleanup
+
+echo "==> 100 sandboxes alive at once (network $($bridge_ok && echo bridge || echo none))"
+mode=$($bridge_ok && echo bridge || echo none)
+: > "$work/scale.txt"
+for i in $(seq 1 100); do
+    start=$(date +%s%N)
+    $P sandbox create --name "b-scale-$i" --network "$mode" >/dev/null
+    echo $(( $(date +%s%N) - start )) >> "$work/scale.txt"
+done
+rss_kib=0
+for pid in $($P sandbox ls --format json | jq -r '.[].pausePid'); do
+    rss_kib=$(( rss_kib + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status") ))
+done
+echo "$rss_kib" > "$work/scale-rss.txt"
+cleanup
+
+echo "==> image import (scripts/bench-import.sh)"
+import_ok=false
+if [ -f "$root_dir/scripts/bench-import.sh" ] && \
+   PODRUN_BIN="$binary" bash "$root_dir/scripts/bench-import.sh" "$work/import" --runs "$(( runs < 5 ? runs : 5 ))"; then
+    import_ok=true
+fi
+
+python3 - "$work" "$results/latest.json" "$bridge_ok" "$import_ok" <<'PY'
+import json, os, statistics, sys
+work, out, bridge_ok, import_ok = sys.argv[1], sys.argv[2], sys.argv[3] == "true", sys.argv[4] == "true"
 def median(name, i):
     return json.load(open(f"{work}/{name}.json"))["results"][i]["median"] * 1000
 rows = []
@@ -85,6 +124,22 @@ lp, lr = median("lifecycle", 0), median("lifecycle", 1)
 rows.append({"benchmark": "create+start+delete", "podrun_ms": lp, "peer": "runc", "peer_ms": lr, "ratio": lp / lr, "target": "<= 0.25"})
 ep, er = median("exec", 0), median("exec", 1)
 rows.append({"benchmark": "exec /bin/true", "podrun_ms": ep, "peer": "runc", "peer_ms": er, "ratio": ep / er, "target": "<= 0.25"})
+sn = median("sandbox_none", 0)
+rows.append({"benchmark": "sandbox create (none)", "podrun_ms": sn, "peer": "run", "peer_ms": run_p, "ratio": sn / run_p, "target": "-"})
+if bridge_ok:
+    sb = median("sandbox_bridge", 0)
+    rows.append({"benchmark": "sandbox create (bridge)", "podrun_ms": sb, "peer": "run", "peer_ms": run_p, "ratio": sb / run_p, "target": "< 5"})
+scale = [int(x) / 1e6 for x in open(f"{work}/scale.txt").read().split()]
+first, last = statistics.median(scale[:10]), statistics.median(scale[-10:])
+rows.append({"benchmark": "sandbox #91-100 vs #1-10", "podrun_ms": last, "peer": "#1-10", "peer_ms": first, "ratio": last / first, "target": "~1 (flat)"})
+rss = int(open(f"{work}/scale-rss.txt").read()) / 1024
+rows.append({"benchmark": "pause RSS, MiB each (of 100)", "podrun_ms": rss / 100, "peer": "limit", "peer_ms": 2.0, "ratio": rss / 100 / 2.0, "target": "<= 1"})
+if import_ok:
+    def imp(i):
+        return json.load(open(f"{work}/import/import.json"))["results"][i]["median"] * 1000
+    ip, ic, iu = imp(0), imp(1), imp(2)
+    rows.append({"benchmark": "image import", "podrun_ms": ip, "peer": "ctr", "peer_ms": ic, "ratio": ip / ic, "target": "<= 1"})
+    rows.append({"benchmark": "image import", "podrun_ms": ip, "peer": "umoci", "peer_ms": iu, "ratio": ip / iu, "target": "<= 1"})
 json.dump({"rows": rows}, open(out, "w"), indent=2)
 print(f"{'benchmark':32} {'podrun ms':>10} {'peer':>8} {'peer ms':>9} {'ratio':>7}  target")
 for r in rows:
