@@ -67,10 +67,19 @@ public struct IPAM: Sendable {
     /// Frees the addresses of owners not in `liveOwners`; returns the owners released.
     @discardableResult
     public func reconcile(liveOwners: Set<String>) throws -> Set<String> {
-        try withLock {
+        try IPAM.reconcile(directory: directory, liveOwners: liveOwners)
+    }
+
+    /// Frees the addresses of owners not in `liveOwners` in the pool stored at `directory` (whatever its
+    /// subnet); returns the owners released. Nothing to do when the folder does not exist.
+    @discardableResult
+    public static func reconcile(directory: String, liveOwners: Set<String>) throws -> Set<String> {
+        guard FileIO.isDirectory(directory) else { return [] }
+        return try NetworkFileLock.withLock(directory + "/" + lockFile) {
             var released: Set<String> = []
-            for (address, holder) in try allocationsLocked() where !liveOwners.contains(holder) {
-                try removeLocked(address)
+            for (address, holder) in try allocations(in: directory) where !liveOwners.contains(holder) {
+                let file = directory + "/" + address.description
+                guard unlink(file) == 0 || errno == ENOENT else { throw PodrunError.system("release address", path: file) }
                 released.insert(holder)
             }
             return released
@@ -82,16 +91,9 @@ public struct IPAM: Sendable {
         try withLock { try allocationsLocked() }
     }
 
-    /// Runs `body` holding the pool's lock (other network set-up shares it to stay consistent).
-    public func withLock<T>(_ body: () throws -> T) throws -> T {
-        let lockPath = path(IPAM.lockFile)
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw PodrunError.system("open lock file", path: lockPath) }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno != EINTR { throw PodrunError.system("lock", path: lockPath) }
-        }
-        return try body()
+    /// Runs `body` holding the pool's lock.
+    func withLock<T>(_ body: () throws -> T) throws -> T {
+        try NetworkFileLock.withLock(path(IPAM.lockFile), body)
     }
 
     private func path(_ name: String) -> String { directory + "/" + name }
@@ -125,6 +127,10 @@ public struct IPAM: Sendable {
     }
 
     private func allocationsLocked() throws -> [IPv4Address: String] {
+        try IPAM.allocations(in: directory).filter { subnet.contains($0.key) }
+    }
+
+    private static func allocations(in directory: String) throws -> [IPv4Address: String] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -133,8 +139,8 @@ public struct IPAM: Sendable {
         }
         var result: [IPv4Address: String] = [:]
         for name in names {
-            guard let address = try? IPv4Address(parsing: name), subnet.contains(address) else { continue }
-            guard let owner = try? FileIO.readString(path(name)) else { continue }
+            guard let address = try? IPv4Address(parsing: name),
+                  let owner = try? FileIO.readString(directory + "/" + name) else { continue }
             result[address] = owner.trimmed(of: " \n")
         }
         return result

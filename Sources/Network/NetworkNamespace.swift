@@ -70,7 +70,7 @@ public enum NetworkSysctl {
     public static func disableAcceptRA(_ interface: String) throws {
         do {
             try write("ipv6/conf/\(interface)/accept_ra", "0")
-        } catch let error as PodrunError where error.errno == ENOENT {
+        } catch let error as PodrunError where error.errno == ENOENT && access("/proc/sys/net/ipv6/conf", F_OK) != 0 {
             // No IPv6 in this kernel or namespace.
         }
     }

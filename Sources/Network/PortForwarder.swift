@@ -49,6 +49,17 @@ public struct PortForwarder: Sendable {
                         "-j", "MASQUERADE"])
     }
 
+    /// Removes the outbound masquerade rule of `network` (nothing to do when there is none).
+    public func removeOutboundMasquerade(network: String) throws {
+        for rule in try rules(PortForwarder.postroutingChain) {
+            guard let at = rule.arguments.firstIndex(of: "--comment"), at + 1 < rule.arguments.count,
+                  rule.arguments[at + 1] == "podrun-network:" + network else { continue }
+            var arguments = rule.arguments
+            arguments[0] = "-D"
+            try run(["-t", "nat"] + arguments)
+        }
+    }
+
     /// Adds the rules publishing `mappings` to `podAddress` for `owner`.
     public func add(_ mappings: [PortMapping], podAddress: IPv4Address, owner: String) throws {
         guard !mappings.isEmpty else { return }
