@@ -1,6 +1,7 @@
 import Foundation
 @testable import Network
 import PodrunCore
+import Synchronization
 import Testing
 
 /// Against the real kernel, as root: one bridge `podrun-t0` with 10.201.0.0/24, serialised.
@@ -136,5 +137,37 @@ import Testing
         #expect(try test.network.ipam.allocations() == [kept.address: "sandbox-b"])
         let owners = try test.network.forwarder.owners()
         #expect(!owners.contains("sandbox-a") && owners.contains("sandbox-b"))
+    }
+
+    @Test func concurrentAttachesToAMissingBridgeAllSucceedWithDistinctAddresses() throws {
+        let test = try TestNetwork()
+        let pods = try (0..<4).map { try TestNetns("podrun-test-c\($0)") }
+        let owners = (0..<4).map { "sandbox-c\($0)" }
+        defer { pods.forEach { $0.remove() }; test.remove(owners: owners) }
+        let results = Mutex<[Int: Result<BridgeNetwork.Attachment, any Error>]>([:])
+        DispatchQueue.concurrentPerform(iterations: 4) { i in
+            let result = Result { try test.network.attach(sandboxID: owners[i], netnsPath: pods[i].path, ports: []) }
+            results.withLock { $0[i] = result }
+        }
+        let made = try results.withLock { $0 }.values.map { try $0.get() }
+        #expect(Set(made.map(\.address)).count == 4)
+        for (i, pod) in pods.enumerated() {
+            #expect(try pod.run("/bin/busybox", "ping", "-c1", "-W2", "10.201.0.1").status == 0, "pod \(i)")
+        }
+        let bridges = try NetlinkSocket().links().filter { $0.name == "podrun-t0" }
+        #expect(bridges.count == 1)
+    }
+
+    @Test func outboundMasqueradeRuleComesWithTheBridgeAndGoesWithIt() throws {
+        let test = try TestNetwork(masquerade: true)
+        defer { test.remove(owners: []) }
+        try test.network.ensureBridge()
+        try test.network.ensureBridge()
+        let rules = try shell("iptables", "-w", "-t", "nat", "-S", "PODRUN-POSTROUTING").output
+        #expect(rules.components(separatedBy: "podrun-network:podrun-test").count == 2)
+        #expect(rules.contains("-s 10.201.0.0/24 ! -o podrun-t0"))
+        #expect(try NetworkSysctl.read("ipv4/ip_forward") == "1")
+        try test.network.removeBridge()
+        #expect(!(try shell("iptables", "-w", "-t", "nat", "-S").output.contains("podrun-network:podrun-test")))
     }
 }
