@@ -31,6 +31,7 @@ public struct BridgeNetworkConfig: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey { case name, bridge, subnet, gateway, mtu, masquerade }
 
+    /// Decodes a config; missing fields take the defaults.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = BridgeNetworkConfig()

@@ -45,10 +45,16 @@ public final class NetlinkSocket {
     }
 
     /// Sends a dump request (NLM_F_DUMP is added) and returns every message until NLMSG_DONE.
+    /// A dump the kernel marks as interrupted (NLM_F_DUMP_INTR: the table changed meanwhile) is retried.
     public func dump(_ request: NetlinkRequest, _ what: String) throws -> [NetlinkMessage] {
         var flagged = request
         flagged.addFlag(Netlink.NLM_F_DUMP)
-        return try exchange(flagged, what, dump: true)
+        var attempts = 0
+        while true {
+            let answers = try exchange(flagged, what, dump: true)
+            attempts += 1
+            if attempts >= 5 || !answers.contains(where: { $0.flags & Netlink.NLM_F_DUMP_INTR != 0 }) { return answers }
+        }
     }
 
     private func exchange(_ request: NetlinkRequest, _ what: String, dump: Bool) throws -> [NetlinkMessage] {
@@ -62,6 +68,9 @@ public final class NetlinkSocket {
 
         var answers: [NetlinkMessage] = []
         while true {
+            // Peek at the datagram's size first, so that none is cut short.
+            let size = recv(fd, nil, 0, Int32(MSG_PEEK | MSG_TRUNC))
+            if size > buffer.count { buffer = [UInt8](repeating: 0, count: size) }
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count < 0 {
                 if errno == EINTR { continue }

@@ -20,6 +20,7 @@ public struct NativeBridgeNetwork: SandboxNetwork {
         network = try BridgeNetwork(config: config, stateRoot: NativeBridgeNetwork.stateRoot)
     }
 
+    /// Connects the pod to the bridge: `eth0` with an address from the pool, a default route, published ports.
     public func attach(sandboxID: String, netnsPath: String, ports: [String]) throws -> SandboxNetworkAttachment {
         let made = try network.attach(sandboxID: sandboxID, netnsPath: netnsPath, ports: ports)
         return SandboxNetworkAttachment(mode: "bridge", network: network.config.name,
@@ -28,6 +29,7 @@ public struct NativeBridgeNetwork: SandboxNetwork {
                                         ports: made.ports.map(\.description))
     }
 
+    /// Removes the pod's published ports, veth and address; idempotent.
     public func detach(sandboxID: String, netnsPath: String?, attachment: SandboxNetworkAttachment?) throws {
         // With a recorded attachment and no ports, there are no iptables rules to look for.
         let hadPorts = attachment.map { !($0.ports ?? []).isEmpty || $0.ip == nil } ?? true

@@ -38,4 +38,39 @@ import Testing
         #expect(error?.errno == ENOENT)
         #expect(try namespaceInode("/proc/thread-self/ns/net") == namespaceInode("/proc/self/ns/net"))
     }
+
+    @Test func vethEndsCanBeResizedMovedRenamedAndDeletedTogether() throws {
+        let pod = try TestNetns("podrun-test-ops")
+        let host = try NetlinkSocket()
+        defer { _ = try? host.deleteLink(named: "podrun-tv0"); pod.remove() }
+        try host.createVethPair(named: "podrun-tv0", peerName: "podrun-tv1")
+        let duplicate = #expect(throws: PodrunError.self) { try host.createVethPair(named: "podrun-tv0", peerName: "podrun-tv2") }
+        #expect(duplicate?.errno == EEXIST)
+        guard let end = try host.link(named: "podrun-tv0"), let peer = try host.link(named: "podrun-tv1") else {
+            Issue.record("the veth pair is missing")
+            return
+        }
+        #expect(end.kind == "veth" && end.mac.count == 6 && !end.isUp)
+        try host.setMTU(index: end.index, 1400)
+        #expect(try host.link(index: end.index)?.mtu == 1400)
+        try host.setUp(index: end.index)
+        #expect(try host.link(index: end.index)?.isUp == true)
+
+        let netnsFD = try NetworkNamespace.open(pod.path)
+        defer { close(netnsFD) }
+        try host.moveToNetns(index: peer.index, netnsFD: netnsFD)
+        #expect(try host.link(named: "podrun-tv1") == nil)
+        let inside = try NetworkNamespace.netlinkSocket(in: pod.path)
+        guard let moved = try inside.link(named: "podrun-tv1") else {
+            Issue.record("the peer is not in the namespace")
+            return
+        }
+        try inside.rename(index: moved.index, to: "eth1")
+        #expect(try inside.link(named: "eth1")?.index == moved.index)
+        #expect(try pod.run("ip", "link", "show", "eth1").status == 0)
+
+        #expect(try host.deleteLink(named: "podrun-tv0"))
+        #expect(try inside.link(named: "eth1") == nil)
+        #expect(try host.deleteLink(named: "podrun-tv0") == false)
+    }
 }
