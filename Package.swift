@@ -36,8 +36,10 @@ let package = Package(
         ]),
         // CNI: network config lists, the plugin runner and ADD/CHECK/DEL over a list (CNI spec 1.0.0).
         .target(name: "CNI", dependencies: ["PodrunCore", "LinuxSys", "CPodrunShim"]),
+        // The native bridge network: rtnetlink links, addresses and routes, IPAM, port mappings.
+        .target(name: "Network", dependencies: ["PodrunCore", "LinuxSys", "CPodrunShim"]),
         // Pod sandboxes: pause, pinned namespaces, the pod's cgroup, volumes and network.
-        .target(name: "Pod", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "Cgroups", "Sandbox", "CNI"]),
+        .target(name: "Pod", dependencies: ["PodrunCore", "OCISpec", "LinuxSys", "Cgroups", "Sandbox", "CNI", "Network"]),
         // The pause process of a pod sandbox: static, single-threaded, Glibc only.
         .executableTarget(name: "podrun-pause", dependencies: ["CPodrunShim"], linkerSettings: [.unsafeFlags(["-static-executable"])]),
         // The CLI.
@@ -52,6 +54,7 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "PodrunCore", "OCISpec", "LinuxSys"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "PodrunCore"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "PodrunCore", "LinuxSys"]),
         // Runs the built podrun binary as root against the real kernel.
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]

@@ -1,15 +1,43 @@
+import Glibc
+import Network
 import PodrunCore
 
-/// The native bridge network (`--network bridge`). TEMPORARY until the Network target lands.
+/// The native bridge network (`--network bridge`): an adapter over `BridgeNetwork`. Its state (address
+/// pools) is kept under `$PODRUN_NETWORK_STATE`, else `/var/lib/podrun/networks`.
 public struct NativeBridgeNetwork: SandboxNetwork {
-    public init(configFile: String?) throws {}
+    /// The network.
+    public let network: BridgeNetwork
 
-    public func attach(sandboxID: String, netnsPath: String, ports: [String]) throws -> SandboxNetworkAttachment {
-        throw PodrunError(.invalidArgument, "the bridge network is not available yet; use --network none or cni")
+    /// Where the native networks keep their state.
+    public static var stateRoot: String {
+        if let value = getenv("PODRUN_NETWORK_STATE").map({ String(cString: $0) }), !value.isEmpty { return value }
+        return "/var/lib/podrun/networks"
     }
 
-    public func detach(sandboxID: String, netnsPath: String?, attachment: SandboxNetworkAttachment?) throws {}
+    /// The default network (`podrun` on `podrun0`, 10.88.0.0/16), or the one a JSON config file describes.
+    public init(configFile: String?) throws {
+        let config = try configFile.map { try BridgeNetworkConfig.load($0) } ?? BridgeNetworkConfig()
+        network = try BridgeNetwork(config: config, stateRoot: NativeBridgeNetwork.stateRoot)
+    }
 
-    /// Returns addresses of sandboxes that no longer exist to the pool.
-    public static func reconcile(liveSandboxes: Set<String>) throws {}
+    /// Connects the pod to the bridge: `eth0` with an address from the pool, a default route, published ports.
+    public func attach(sandboxID: String, netnsPath: String, ports: [String]) throws -> SandboxNetworkAttachment {
+        let made = try network.attach(sandboxID: sandboxID, netnsPath: netnsPath, ports: ports)
+        return SandboxNetworkAttachment(mode: "bridge", network: network.config.name,
+                                        ip: "\(made.address)/\(made.prefixLength)", gateway: made.gateway.description,
+                                        mac: made.mac, interface: made.podInterface, hostInterface: made.hostInterface,
+                                        ports: made.ports.map(\.description))
+    }
+
+    /// Removes the pod's published ports, veth and address; idempotent.
+    public func detach(sandboxID: String, netnsPath: String?, attachment: SandboxNetworkAttachment?) throws {
+        // With a recorded attachment and no ports, there are no iptables rules to look for.
+        let hadPorts = attachment.map { !($0.ports ?? []).isEmpty || $0.ip == nil } ?? true
+        try network.detach(sandboxID: sandboxID, removePorts: hadPorts)
+    }
+
+    /// Returns addresses and published ports of sandboxes that no longer exist.
+    public static func reconcile(liveSandboxes: Set<String>) throws {
+        try BridgeNetwork.reconcile(stateRoot: stateRoot, liveOwners: liveSandboxes)
+    }
 }

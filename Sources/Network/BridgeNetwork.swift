@@ -1,0 +1,203 @@
+import Glibc
+import LinuxSys
+import PodrunCore
+
+/// The native bridge network of pod sandboxes: a Linux bridge holding the gateway address, one veth per
+/// pod (host end on the bridge, the other end the pod's `eth0` with an address from the pool and a default
+/// route via the gateway), and published ports through iptables. State (address pool, lock) is kept in
+/// `<stateRoot>/<name>/`.
+public struct BridgeNetwork: Sendable {
+    /// The settings.
+    public let config: BridgeNetworkConfig
+    /// The pods' subnet.
+    public let subnet: IPv4Subnet
+    /// The bridge's address and the pods' gateway.
+    public let gateway: IPv4Address
+    /// The address pool.
+    public let ipam: IPAM
+    /// The published ports.
+    public let forwarder: PortForwarder
+    /// This network's state folder.
+    public let directory: String
+
+    /// The name of the pod's interface.
+    public static let podInterface = "eth0"
+
+    /// What `attach` made.
+    public struct Attachment: Sendable, Equatable {
+        /// The pod's address.
+        public var address: IPv4Address
+        /// The prefix length of the pod's address.
+        public var prefixLength: Int
+        /// The pod's gateway.
+        public var gateway: IPv4Address
+        /// The MAC of the pod's interface.
+        public var mac: String
+        /// The pod's interface.
+        public var podInterface: String
+        /// The host end of the veth.
+        public var hostInterface: String
+        /// The published ports.
+        public var ports: [PortMapping]
+    }
+
+    /// The network `config` describes, with its state under `stateRoot` (created when missing). Checks the
+    /// config; changes nothing on the host.
+    public init(config: BridgeNetworkConfig, stateRoot: String, forwarder: PortForwarder = PortForwarder()) throws {
+        guard !config.name.isEmpty, !config.name.contains("/"), config.name != ".", config.name != ".." else {
+            throw PodrunError(.invalidArgument, "invalid network name \"\(config.name)\"")
+        }
+        try InterfaceName.validate(config.bridge)
+        let subnet = try IPv4Subnet(parsing: config.subnet)
+        let gateway = try config.gateway.map { try IPv4Address(parsing: $0) } ?? subnet.firstHost
+        if let mtu = config.mtu, !(68...65535).contains(mtu) {
+            throw PodrunError(.invalidArgument, "invalid MTU \(mtu) (68 to 65535)")
+        }
+        self.config = config
+        self.subnet = subnet
+        self.gateway = gateway
+        self.directory = stateRoot + "/" + config.name
+        self.ipam = try IPAM(directory: directory + "/ips", subnet: subnet, gateway: gateway)
+        self.forwarder = forwarder
+    }
+
+    /// The host end's name for `sandboxID`: `veth` and 11 hex digits of a hash of the id (15 characters).
+    public static func hostInterfaceName(sandboxID: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in sandboxID.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        var hex = String(hash, radix: 16)
+        hex = String(repeating: "0", count: max(0, 16 - hex.count)) + hex
+        return "veth" + hex.prefix(11)
+    }
+
+    /// Makes the bridge with the gateway address and brings it up, when it is not so already; safe against
+    /// other processes doing the same. Returns the bridge.
+    @discardableResult
+    public func ensureBridge() throws -> Link {
+        try NetworkFileLock.withLock(directory + "/network.lock") {
+            let socket = try NetlinkSocket()
+            var found = try socket.link(named: config.bridge)
+            if found == nil {
+                do {
+                    try socket.createBridge(named: config.bridge)
+                } catch let error as PodrunError where error.errno == EEXIST {
+                    // Made by someone else in between.
+                }
+                found = try socket.link(named: config.bridge)
+            }
+            guard let bridge = found else {
+                throw PodrunError(.system, "bridge \(config.bridge) vanished after its creation")
+            }
+            guard bridge.kind == "bridge" else {
+                throw PodrunError(.alreadyExists, "interface \(config.bridge) exists and is not a bridge")
+            }
+            let addresses = try socket.addresses(index: bridge.index)
+            if !addresses.contains(where: { $0.address == gateway && $0.prefixLength == subnet.prefixLength }) {
+                do {
+                    try socket.addAddress(index: bridge.index, gateway, prefixLength: subnet.prefixLength,
+                                          broadcast: subnet.broadcast)
+                } catch let error as PodrunError where error.errno == EEXIST {}
+            }
+            if !bridge.isUp { try socket.setUp(index: bridge.index) }
+            // 127.0.0.1:HOST reaches a published port only with route_localnet on the way out (the bridge).
+            try NetworkSysctl.write("ipv4/conf/\(config.bridge)/route_localnet", "1")
+            if config.masquerade ?? true {
+                if try NetworkSysctl.read("ipv4/ip_forward") != "1" { try NetworkSysctl.write("ipv4/ip_forward", "1") }
+                try forwarder.ensureOutboundMasquerade(subnet: subnet, bridge: config.bridge, network: config.name)
+            }
+            return bridge
+        }
+    }
+
+    /// Connects the pod whose network namespace is pinned at `netnsPath` (`ports` are `HOST:POD[/proto]`).
+    /// On failure everything done is undone.
+    public func attach(sandboxID: String, netnsPath: String, ports: [String]) throws -> Attachment {
+        let mappings = try ports.map { try PortMapping(parsing: $0) }
+        guard !sandboxID.isEmpty, !sandboxID.contains(where: { $0.isWhitespace || $0 == "\"" }) else {
+            throw PodrunError(.invalidArgument, "invalid sandbox id \"\(sandboxID)\"")
+        }
+        guard FileIO.exists(netnsPath) else { throw PodrunError(.notFound, "no network namespace", path: netnsPath) }
+        let bridge = try ensureBridge()
+        let address = try ipam.allocate(owner: sandboxID)
+        let hostName = BridgeNetwork.hostInterfaceName(sandboxID: sandboxID)
+        var vethMade = false, portsAdded = false
+        do {
+            let socket = try NetlinkSocket()
+            try socket.deleteLink(named: hostName)  // a leftover of a killed attach of this sandbox
+            let netnsFD = try NetworkNamespace.open(netnsPath)
+            defer { close(netnsFD) }
+            try socket.createVethPair(named: hostName, peerName: BridgeNetwork.podInterface, peerNetnsFD: netnsFD,
+                                      mtu: config.mtu)
+            vethMade = true
+            guard let host = try socket.link(named: hostName) else {
+                throw PodrunError(.system, "veth \(hostName) vanished after its creation")
+            }
+            try NetworkSysctl.disableAcceptRA(hostName)
+            try socket.setMaster(index: host.index, masterIndex: bridge.index)
+            try socket.setUp(index: host.index)
+            let mac = try NetworkNamespace.run(in: netnsPath) { () throws -> String in
+                let pod = try NetlinkSocket()
+                guard let eth0 = try pod.link(named: BridgeNetwork.podInterface) else {
+                    throw PodrunError(.system, "the pod's \(BridgeNetwork.podInterface) is missing after its creation")
+                }
+                try NetworkSysctl.disableAcceptRA(BridgeNetwork.podInterface)
+                try pod.addAddress(index: eth0.index, address, prefixLength: subnet.prefixLength, broadcast: subnet.broadcast)
+                try pod.setUp(index: eth0.index)
+                if let lo = try pod.link(named: "lo"), !lo.isUp { try pod.setUp(index: lo.index) }
+                try pod.addDefaultRoute(via: gateway, index: eth0.index)
+                return eth0.macText
+            }
+            portsAdded = !mappings.isEmpty
+            try forwarder.add(mappings, podAddress: address, owner: sandboxID)
+            return Attachment(address: address, prefixLength: subnet.prefixLength, gateway: gateway, mac: mac,
+                              podInterface: BridgeNetwork.podInterface, hostInterface: hostName, ports: mappings)
+        } catch {
+            if portsAdded { try? forwarder.remove(owner: sandboxID) }
+            if vethMade { _ = try? NetlinkSocket().deleteLink(named: hostName) }
+            try? ipam.release(owner: sandboxID)
+            throw error
+        }
+    }
+
+    /// Disconnects the pod of `sandboxID`: its published ports, its veth (both ends) and its address.
+    /// Idempotent: what is not there is skipped.
+    public func detach(sandboxID: String, removePorts: Bool = true) throws {
+        if removePorts { try forwarder.remove(owner: sandboxID) }
+        try NetlinkSocket().deleteLink(named: BridgeNetwork.hostInterfaceName(sandboxID: sandboxID))
+        try ipam.release(owner: sandboxID)
+    }
+
+    /// Releases the addresses and published ports of sandboxes not in `liveOwners`, in every network whose
+    /// state is under `stateRoot`.
+    public static func reconcile(stateRoot: String, liveOwners: Set<String>,
+                                 forwarder: PortForwarder = PortForwarder()) throws {
+        if FileIO.isDirectory(stateRoot) {
+            for name in try directoryEntries(stateRoot) {
+                try IPAM.reconcile(directory: stateRoot + "/" + name + "/ips", liveOwners: liveOwners)
+            }
+        }
+        try forwarder.reconcile(liveOwners: liveOwners)
+    }
+
+    /// Deletes the bridge (pods' veths on it lose their port) and this network's outbound rule; for tests and
+    /// clean-up. Nothing to do when it is gone.
+    public func removeBridge() throws {
+        try NetlinkSocket().deleteLink(named: config.bridge)
+        try forwarder.removeOutboundMasquerade(network: config.name)
+    }
+
+    private static func directoryEntries(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw PodrunError.system("open folder", path: path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}
