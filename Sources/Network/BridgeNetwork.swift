@@ -67,6 +67,10 @@ public struct BridgeNetwork: Sendable {
         for byte in sandboxID.utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
         }
+        // FNV's last multiply barely reaches the top bits the name keeps: mix them (splitmix64's finaliser).
+        hash = (hash ^ (hash >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        hash = (hash ^ (hash >> 27)) &* 0x94d0_49bb_1331_11eb
+        hash ^= hash >> 31
         var hex = String(hash, radix: 16)
         hex = String(repeating: "0", count: max(0, 16 - hex.count)) + hex
         return "veth" + hex.prefix(11)
@@ -179,6 +183,18 @@ public struct BridgeNetwork: Sendable {
             }
         }
         try forwarder.reconcile(liveOwners: liveOwners)
+    }
+
+    /// Frees the addresses and published ports of owners for which `isLive` is false, in every pool under
+    /// `stateRoot`.
+    public static func reconcile(stateRoot: String, isLive: (String) -> Bool,
+                                 forwarder: PortForwarder = PortForwarder()) throws {
+        if FileIO.isDirectory(stateRoot) {
+            for name in try directoryEntries(stateRoot) {
+                try IPAM.reconcile(directory: stateRoot + "/" + name + "/ips", isLive: isLive)
+            }
+        }
+        try forwarder.reconcile(isLive: isLive)
     }
 
     /// Deletes the bridge (pods' veths on it lose their port) and this network's outbound rule; for tests and

@@ -74,10 +74,17 @@ public struct IPAM: Sendable {
     /// subnet); returns the owners released. Nothing to do when the folder does not exist.
     @discardableResult
     public static func reconcile(directory: String, liveOwners: Set<String>) throws -> Set<String> {
+        try reconcile(directory: directory, isLive: { liveOwners.contains($0) })
+    }
+
+    /// Frees the addresses of owners for which `isLive` is false in the pool stored at `directory`; returns
+    /// the owners released. Nothing to do when the folder does not exist.
+    @discardableResult
+    public static func reconcile(directory: String, isLive: (String) -> Bool) throws -> Set<String> {
         guard FileIO.isDirectory(directory) else { return [] }
         return try NetworkFileLock.withLock(directory + "/" + lockFile) {
             var released: Set<String> = []
-            for (address, holder) in try allocations(in: directory) where !liveOwners.contains(holder) {
+            for (address, holder) in try allocations(in: directory) where !isLive(holder) {
                 let file = directory + "/" + address.description
                 guard unlink(file) == 0 || errno == ENOENT else { throw PodrunError.system("release address", path: file) }
                 released.insert(holder)

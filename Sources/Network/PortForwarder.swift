@@ -83,6 +83,11 @@ public struct PortForwarder: Sendable {
         try removeRules { !liveOwners.contains($0) }
     }
 
+    /// Removes the rules of owners for which `isLive` is false.
+    public func reconcile(isLive: (String) -> Bool) throws {
+        try removeRules { !isLive($0) }
+    }
+
     /// The owners with rules now.
     public func owners() throws -> Set<String> {
         var owners: Set<String> = []

@@ -21,12 +21,12 @@ public struct NetworkChoice: Codable, Sendable, Equatable {
         self.cniBinDirectories = cniBinDirectories
     }
 
-    /// The implementation of this choice.
-    public func make() throws -> any SandboxNetwork {
+    /// The implementation of this choice for the sandboxes whose state folders are in `sandboxStore`.
+    public func make(sandboxStore: String) throws -> any SandboxNetwork {
         switch mode {
         case "none": return LoopbackOnlyNetwork()
         case "cni": return try CNISandboxNetwork(confDirectory: cniConfDirectory, name: name, binDirectories: cniBinDirectories)
-        case "bridge": return try NativeBridgeNetwork(configFile: name)
+        case "bridge": return try NativeBridgeNetwork(configFile: name, sandboxStore: sandboxStore)
         default: throw PodrunError(.invalidArgument, "unknown network \(mode) (none, bridge or cni)", path: "--network")
         }
     }

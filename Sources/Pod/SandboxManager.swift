@@ -52,7 +52,7 @@ public struct SandboxManager: Sendable {
     /// Makes a sandbox; on failure nothing of it is left.
     @discardableResult
     public func create(_ options: CreateOptions, network choice: NetworkChoice) throws -> SandboxRecord {
-        let network = try choice.make()
+        let network = try choice.make(sandboxStore: store.directory)
         let id = options.id
         try ContainerID.validate(id)
         for volume in options.volumes {
@@ -210,7 +210,7 @@ public struct SandboxManager: Sendable {
 
     /// The network implementation `record` was made with (loopback only when it cannot be made).
     func network(of record: SandboxRecord) -> any SandboxNetwork {
-        (try? record.networkChoice.make()) ?? LoopbackOnlyNetwork()
+        (try? record.networkChoice.make(sandboxStore: store.directory)) ?? LoopbackOnlyNetwork()
     }
 
     private func stopLocked(_ record: inout SandboxRecord, grace: Int) throws {

@@ -144,7 +144,7 @@ struct GarbageCollect: ParsableCommand {
         let manager = globals.makeSandboxManager()
         for removed in try manager.collectGarbage() { print("removed sandbox \(removed)") }
         for removed in try GarbageCollect.orphanedStorage(globals) { print("removed container storage \(removed)") }
-        try NativeBridgeNetwork.reconcile(liveSandboxes: Set(try manager.store.ids()))
+        try NativeBridgeNetwork.reconcile()
     }
 
     /// Releases image storage whose container has no state (a `run --image` killed before create finished).

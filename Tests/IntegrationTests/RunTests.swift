@@ -110,7 +110,7 @@ struct RunTests {
             let bundle = try h.makeBundle(ContainerConfig(args: ["sleep", "1000"]))
             let id = h.newID("sig")
             async let run = h.runtime(["run", "--bundle", bundle.path, id])
-            let running = try await waitUntil {
+            let running = try await waitUntil(timeout: .seconds(60)) {
                 let state = try await h.runtime(["state", id])
                 return state.succeeded && state.stdout.contains("\"running\"")
             }

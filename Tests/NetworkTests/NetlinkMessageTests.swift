@@ -89,6 +89,10 @@ private func u32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
     #expect(a == BridgeNetwork.hostInterfaceName(sandboxID: "sandbox-a"))
     #expect(a.hasPrefix("veth") && a.utf8.count == 15)
     #expect(a != BridgeNetwork.hostInterfaceName(sandboxID: "sandbox-b"))
+    // Ids that differ in their last character differ early in the name, not only in one digit.
+    let one = BridgeNetwork.hostInterfaceName(sandboxID: "/run/podrun/.sandboxes/pod1")
+    let two = BridgeNetwork.hostInterfaceName(sandboxID: "/run/podrun/.sandboxes/pod2")
+    #expect(zip(one, two).filter { $0 != $1 }.count > 3, "\(one) \(two)")
     #expect(throws: Never.self) { try InterfaceName.validate(a) }
 }
 
