@@ -34,7 +34,7 @@ packages=(
     runc crun containerd
     busybox-static util-linux procps iproute2 iptables containernetworking-plugins
     umoci skopeo
-    hyperfine jq
+    hyperfine jq python3 curl
     git ca-certificates
 )
 
