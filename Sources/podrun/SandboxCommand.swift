@@ -42,7 +42,7 @@ struct SandboxCreate: ParsableCommand {
     @Option(name: .long, help: "The pod's hostname (default: the id).") var hostname: String?
     @Flag(name: .long, help: "One pid namespace for the pod, with pause as PID 1.") var sharePid = false
     @OptionGroup var networkFlags: NetworkFlags
-    @Option(name: .long, help: "The cgroup path the sandbox's cgroup is (default: podrun-sandbox-ID).") var cgroupParent: String?
+    @Option(name: .long, help: "The pod's cgroup, absolute or relative to podrun's own as runc's cgroupsPath (default: podrun-sandbox-ID); pause and the containers go under it.") var cgroupParent: String?
     @Option(name: .long, help: "A label K=V.") var label: [String] = []
     @Option(name: .long, help: "An empty-folder volume the pod's containers can mount.") var volume: [String] = []
     @Option(name: [.short, .long], help: "Publish HOSTPORT:PODPORT[/tcp|udp].") var publish: [String] = []

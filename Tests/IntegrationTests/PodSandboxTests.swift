@@ -231,6 +231,29 @@ struct PodSandboxTests {
         }
     }
 
+    @Test func createTakesLabelsAndACgroupParentAndPrintsJSON() async throws {
+        try await withHarness { h in
+            let id = h.newSandboxID("json")
+            let parent = "podrun-sandbox-" + id  // named so the harness's cgroup leak check covers it
+            let result = try await h.podrunSucceeds(["sandbox", "create", "--name", id, "--network", "none",
+                                                     "--label", "app=web", "--label", "tier=front",
+                                                     "--cgroup-parent", "/" + parent, "--format", "json"])
+            let printed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            let sandbox = printed?["sandbox"] as? [String: Any]
+            #expect(printed?["state"] as? String == "Ready", "\(result.stdout)")
+            #expect(sandbox?["labels"] as? [String: String] == ["app": "web", "tier": "front"])
+            let pausePID = Int32(sandbox?["pausePid"] as? Int ?? 0)
+            let cgroups = try String(contentsOfFile: "/proc/\(pausePID)/cgroup", encoding: .utf8)
+            let pids = cgroups.split(separator: "\n").first { $0.split(separator: ":")[1] == "pids" }
+            #expect(pids?.hasSuffix(":/" + parent) == true, "pause is in the parent given: \(pids ?? "")")
+            let listed = try await h.podrunSucceeds(["sandbox", "ls", "--format", "json"])
+            let rows = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]] ?? []
+            #expect(rows.first?["labels"] as? [String: String] == ["app": "web", "tier": "front"], "\(listed.stdout)")
+            try await h.podrunSucceeds(["sandbox", "rm", id])
+            #expect(h.sandboxRemains(id).isEmpty, "\(h.sandboxRemains(id))")
+        }
+    }
+
     @Test func badSandboxInputIsRefusedAndChangesNothing() async throws {
         try await withHarness { h in
             let pod = try await h.createSandbox()
