@@ -7,7 +7,7 @@ import Sandbox
 /// The flags of `create` and `run` that make the bundle from an image (`--image REF ... -- ARGS`).
 struct ImageFlags: ParsableArguments {
     @Option(name: .long, help: "Make the bundle from this image (its overlay rootfs and config).") var image: String?
-    @Option(name: .long, help: "The container id (with --image; default: the id argument or a random id).") var name: String?
+    @Option(name: .long, help: "The container id, instead of the id argument (with --image: default a random id).") var name: String?
     @Option(name: [.short, .long], help: "With --image: set an environment variable (K=V).") var env: [String] = []
     @Option(name: [.customShort("w"), .long], help: "With --image: the working directory.") var workdir: String?
     @Option(name: [.short, .long], help: "With --image: the user (name, uid, name:group or uid:gid).") var user: String?
@@ -44,10 +44,13 @@ struct ImageFlags: ParsableArguments {
     private func prepareSource(id: String?, command: [String], base: Runtime.CreateOptions,
                                runtime: Runtime) throws -> (id: String, options: Runtime.CreateOptions) {
         guard let image else {
-            guard let id else { throw PodrunError(.invalidArgument, "container id cannot be empty") }
-            guard command.isEmpty, name == nil, env.isEmpty, workdir == nil, user == nil, hostname == nil,
+            if let name, let id, name != id {
+                throw PodrunError(.invalidArgument, "--name \(name) and the id argument \(id) differ")
+            }
+            guard let id = name ?? id else { throw PodrunError(.invalidArgument, "container id cannot be empty") }
+            guard command.isEmpty, env.isEmpty, workdir == nil, user == nil, hostname == nil,
                   entrypoint == nil, !tty else {
-                throw PodrunError(.invalidArgument, "a command, --name, --env, --workdir, --user, --hostname, --entrypoint and --tty need --image")
+                throw PodrunError(.invalidArgument, "a command, --env, --workdir, --user, --hostname, --entrypoint and --tty need --image")
             }
             return (id, base)
         }

@@ -36,7 +36,7 @@ extension Harness {
                          sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
         let bundle = try makeBundle(config)
         let result = try await podrunSucceeds(["run", "--sandbox", sandbox, "--bundle", bundle.path]
-                                              + mounts.flatMap { ["--mount", $0] } + [newID("fg")],
+                                              + mounts.flatMap { ["--mount", $0] } + ["--name", newID("fg")],
                                               sourceLocation: sourceLocation)
         return result.output
     }
