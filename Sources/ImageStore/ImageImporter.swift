@@ -21,7 +21,8 @@ public struct ImageImporter {
     /// Called with the number of archive bytes read so far, as the import goes.
     public var progress: ImportProgress?
     /// When set, every image's layers are unpacked into snapshots (with these limits) before anything is
-    /// committed, so a layer that cannot be unpacked fails the import and leaves the store as it was.
+    /// committed, so a layer that cannot be unpacked fails the import and leaves the store as it was. Its
+    /// `maxArchiveBytes` (the default's when nil) bounds what the import stages from the archive.
     public var unpackLimits: UnpackLimits?
     /// When set, the archive must hold exactly one image, which is stored under this name only.
     public var name: String?
@@ -80,6 +81,8 @@ public struct ImageImporter {
         defer { entries.discardAll() }
         reader.progress = progress
         var entryCount = 0
+        let maxStaged = (unpackLimits ?? UnpackLimits()).maxArchiveBytes
+        var stagedBytes: Int64 = 0
         do {
             while let entry = try reader.next() {
                 entryCount += 1
@@ -92,7 +95,15 @@ public struct ImageImporter {
                     // As in tar, a later entry of the same name replaces an earlier one.
                     entries.files[entry.name]?.discard()
                     entries.files[entry.name] = staged
-                    try reader.readData { try staged.write($0) }
+                    try reader.readData { bytes in
+                        stagedBytes += Int64(bytes.count)
+                        guard stagedBytes <= maxStaged else {
+                            throw PodrunError(.invalidArgument,
+                                              "\(source) holds more than \(maxStaged) bytes of files (the archive size limit)",
+                                              path: source)
+                        }
+                        try staged.write(bytes)
+                    }
                     try staged.finish()
                 }
             }

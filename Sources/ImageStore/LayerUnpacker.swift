@@ -3,8 +3,11 @@ import Glibc
 import LinuxSys
 import PodrunCore
 
-/// Bounds on what one layer may unpack to.
+/// Bounds on what an import may stage and what one layer may unpack to.
 public struct UnpackLimits: Sendable {
+    /// The most bytes of regular-file data an image archive may hold in all (what an import stages
+    /// before anything is checked).
+    public var maxArchiveBytes: Int64 = 1 << 38
     /// The most bytes of file data a layer may unpack to (the sum of its regular files' sizes).
     public var maxUnpackedBytes: Int64 = 1 << 36
     /// The longest entry name (and hardlink target) in bytes, as written in the tar.
@@ -14,7 +17,7 @@ public struct UnpackLimits: Sendable {
     /// The most entries a layer may hold.
     public var maxEntries: Int = 1 << 22
 
-    /// The default limits (64 GiB, 4096-byte names with 255-byte components, 4 Mi entries).
+    /// The default limits (256 GiB per archive, 64 GiB per layer, 4096-byte names with 255-byte components, 4 Mi entries).
     public init() {}
 }
 
