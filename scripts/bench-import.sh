@@ -15,7 +15,8 @@
 # text each, in 20 folders) and 2 random files of 32 MiB. podrun imports the OCI layout tarball (blobs
 # verified, layers unpacked into snapshots); ctr imports the same tarball (content ingested, layers unpacked
 # into overlayfs snapshots); umoci unpacks the layout folder into a bundle rootfs. Each run starts from an
-# empty store (hyperfine --prepare: podrun's store removed; containerd stopped, its root wiped, restarted).
+# empty store (hyperfine --prepare: podrun's store removed; containerd stopped, its root wiped, restarted;
+# umoci's bundle removed), and with the previous run's writes flushed (sync).
 set -euo pipefail
 
 root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -111,9 +112,22 @@ esac
 EOF
 chmod +x "$work/containerd.sh"
 
+# Each timed run starts from nothing, with the previous run's writes on disk (hyperfine --prepare runs this;
+# a script, since -N runs commands without a shell).
+cat > "$work/reset.sh" <<EOF
+#!/usr/bin/env bash
+case "\$1" in
+    podrun) rm -rf "$work/store" ;;
+    ctr) "$work/containerd.sh" restart ;;
+    umoci) rm -rf "$work/bundle" ;;
+esac
+sync
+EOF
+chmod +x "$work/reset.sh"
+
 cleanup() {
     "$work/containerd.sh" stop
-    rm -rf "$ctrd" "$work/store" "$work/bundle" "$work/containerd.sh"
+    rm -rf "$ctrd" "$work/store" "$work/bundle" "$work/containerd.sh" "$work/reset.sh"
 }
 trap cleanup EXIT
 
@@ -126,9 +140,9 @@ rm -rf "$work/store"
 umoci unpack --image "$image/layout:bench" "$work/bundle" >/dev/null && rm -rf "$work/bundle"
 
 hyperfine -N --style basic --runs "$runs" --export-json "$results/image-import.json" \
-    --prepare "rm -rf $work/store" \
+    --prepare "$work/reset.sh podrun" \
     -n "podrun image import" "$podrun --store $work/store image import $image/oci.tar" \
-    --prepare "$work/containerd.sh restart" \
+    --prepare "$work/reset.sh ctr" \
     -n "ctr images import" "ctr --address $ctrd/containerd.sock -n bench images import --base-name bench/image $image/oci.tar" \
-    --prepare "rm -rf $work/bundle" \
+    --prepare "$work/reset.sh umoci" \
     -n "umoci unpack" "umoci unpack --image $image/layout:bench $work/bundle"

@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import Glibc
 import LinuxSys
 import PodrunCore
@@ -74,32 +75,85 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Unpacks, into the staging folder, the layers of `records` that have no snapshot yet (each chain once);
-    /// `blobPath` tells where a layer blob is (staged by an import, or in the store). On failure nothing
-    /// stays staged.
+    /// `blobPath` tells where a layer blob is (staged by an import, or in the store). Layers are independent
+    /// (each goes into its own folder), so several are unpacked at once, one per CPU. On failure nothing
+    /// stays staged, and the error is that of the lowest layer that failed.
     public func stageMissing(_ records: [ImageRecord], limits: UnpackLimits,
                              blobPath: (Digest) -> String?) throws -> [StagedSnapshot] {
-        var staged: [StagedSnapshot] = []
-        do {
-            for record in records {
-                let chains = try Self.chainIDs(diffIDs: record.diffIDs)
-                guard chains.count == record.layerDigests.count else {
-                    throw PodrunError(.invalidSpec,
-                                      "image \(record.name) has \(record.layerDigests.count) layers and \(chains.count) diff_ids")
-                }
-                for (chain, layer) in zip(chains, record.layerDigests)
-                where !has(chain) && !staged.contains(where: { $0.chainID == chain }) {
-                    let blob = try Digest(layer)
-                    guard let path = blobPath(blob) else {
-                        throw PodrunError(.notFound, "layer blob \(blob) is not in the store", path: store.path(blob))
-                    }
-                    staged.append(try stageLayer(path, blob: blob, as: chain, limits: limits))
-                }
+        var jobs: [LayerJob] = []
+        for record in records {
+            let chains = try Self.chainIDs(diffIDs: record.diffIDs)
+            guard chains.count == record.layerDigests.count else {
+                throw PodrunError(.invalidSpec,
+                                  "image \(record.name) has \(record.layerDigests.count) layers and \(chains.count) diff_ids")
             }
-        } catch {
+            for (chain, layer) in zip(chains, record.layerDigests)
+            where !has(chain) && !jobs.contains(where: { $0.chain == chain }) {
+                let blob = try Digest(layer)
+                guard let path = blobPath(blob) else {
+                    throw PodrunError(.notFound, "layer blob \(blob) is not in the store", path: store.path(blob))
+                }
+                jobs.append(LayerJob(chain: chain, blob: blob, path: path))
+            }
+        }
+        guard !jobs.isEmpty else { return [] }
+        try FileIO.makeDirectories(store.stagingDirectory, mode: 0o700)
+        let results = LayerResults(count: jobs.count)
+        defer { results.deallocate() }
+        if jobs.count == 1 {
+            results.run(0) { try stageLayer(jobs[0].path, blob: jobs[0].blob, as: jobs[0].chain, limits: limits) }
+        } else {
+            let pending = jobs
+            DispatchQueue.concurrentPerform(iterations: pending.count) { number in
+                let job = pending[number]
+                results.run(number) { try stageLayer(job.path, blob: job.blob, as: job.chain, limits: limits) }
+            }
+        }
+        var staged: [StagedSnapshot] = []
+        var failure: (any Error)?
+        for number in 0..<jobs.count {
+            switch results.slots[number] {
+            case .success(let snapshot)?: staged.append(snapshot)
+            case .failure(let error)?: failure = failure ?? error
+            case nil: failure = failure ?? PodrunError(.internalError, "layer \(jobs[number].blob) was not unpacked")
+            }
+        }
+        if let failure {
             discard(staged)
-            throw error
+            throw failure
         }
         return staged
+    }
+
+    /// One layer to unpack: its snapshot's ChainID, its blob and where the blob is.
+    private struct LayerJob: Sendable {
+        var chain: Digest
+        var blob: Digest
+        var path: String
+    }
+
+    /// The outcome of each layer job, one slot per job; each job writes only its own slot, and the slots are
+    /// read after all jobs have ended.
+    private final class LayerResults: @unchecked Sendable {
+        let slots: UnsafeMutableBufferPointer<Result<StagedSnapshot, any Error>?>
+
+        init(count: Int) {
+            slots = .allocate(capacity: count)
+            slots.initialize(repeating: nil)
+        }
+
+        func run(_ number: Int, _ body: () throws -> StagedSnapshot) {
+            do {
+                slots[number] = .success(try body())
+            } catch {
+                slots[number] = .failure(error)
+            }
+        }
+
+        func deallocate() {
+            _ = slots.deinitialize()
+            slots.deallocate()
+        }
     }
 
     /// Renames staged snapshots into place (one already there wins and the staged copy is removed). The
@@ -121,7 +175,6 @@ public struct SnapshotStore: Sendable {
     }
 
     private func stageLayer(_ blobPath: String, blob: Digest, as chain: Digest, limits: UnpackLimits) throws -> StagedSnapshot {
-        try FileIO.makeDirectories(store.stagingDirectory, mode: 0o700)
         let staging = store.stagingDirectory + "/snap-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         guard mkdir(staging, 0o700) == 0, mkdir(staging + "/fs", 0o755) == 0 else {
             throw PodrunError.system("mkdir", path: staging)
