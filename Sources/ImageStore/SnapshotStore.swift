@@ -58,6 +58,8 @@ public struct SnapshotStore: Sendable {
         public var chainID: Digest
         /// The staging folder (holding `fs`).
         public var directory: String
+        /// The layer blob unpacked into it (its uncompressed digest was checked against the diff_id).
+        public var blob: Digest
     }
 
     /// Unpacks every layer of `record` that has no snapshot yet and puts the snapshots in place; returns the
@@ -87,13 +89,13 @@ public struct SnapshotStore: Sendable {
                 throw PodrunError(.invalidSpec,
                                   "image \(record.name) has \(record.layerDigests.count) layers and \(chains.count) diff_ids")
             }
-            for (chain, layer) in zip(chains, record.layerDigests)
+            for ((chain, layer), diffID) in zip(zip(chains, record.layerDigests), record.diffIDs)
             where !has(chain) && !jobs.contains(where: { $0.chain == chain }) {
                 let blob = try Digest(layer)
                 guard let path = blobPath(blob) else {
                     throw PodrunError(.notFound, "layer blob \(blob) is not in the store", path: store.path(blob))
                 }
-                jobs.append(LayerJob(chain: chain, blob: blob, path: path))
+                jobs.append(LayerJob(chain: chain, blob: blob, diffID: try Digest(diffID), path: path))
             }
         }
         guard !jobs.isEmpty else { return [] }
@@ -101,12 +103,12 @@ public struct SnapshotStore: Sendable {
         let results = LayerResults(count: jobs.count)
         defer { results.deallocate() }
         if jobs.count == 1 {
-            results.run(0) { try stageLayer(jobs[0].path, blob: jobs[0].blob, as: jobs[0].chain, limits: limits) }
+            results.run(0) { try stageLayer(jobs[0], limits: limits) }
         } else {
             let pending = jobs
             DispatchQueue.concurrentPerform(iterations: pending.count) { number in
                 let job = pending[number]
-                results.run(number) { try stageLayer(job.path, blob: job.blob, as: job.chain, limits: limits) }
+                results.run(number) { try stageLayer(job, limits: limits) }
             }
         }
         var staged: [StagedSnapshot] = []
@@ -125,10 +127,11 @@ public struct SnapshotStore: Sendable {
         return staged
     }
 
-    /// One layer to unpack: its snapshot's ChainID, its blob and where the blob is.
+    /// One layer to unpack: its snapshot's ChainID, its blob, the diff_id its image lists and where the blob is.
     private struct LayerJob: Sendable {
         var chain: Digest
         var blob: Digest
+        var diffID: Digest
         var path: String
     }
 
@@ -174,19 +177,26 @@ public struct SnapshotStore: Sendable {
         for snapshot in staged { try? FileIO.removeTree(snapshot.directory) }
     }
 
-    private func stageLayer(_ blobPath: String, blob: Digest, as chain: Digest, limits: UnpackLimits) throws -> StagedSnapshot {
+    /// Unpacks `job`'s layer into a new staging folder, checking its uncompressed digest against its diff_id.
+    private func stageLayer(_ job: LayerJob, limits: UnpackLimits) throws -> StagedSnapshot {
+        let blob = job.blob
         let staging = store.stagingDirectory + "/snap-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         guard mkdir(staging, 0o700) == 0, mkdir(staging + "/fs", 0o755) == 0 else {
             throw PodrunError.system("mkdir", path: staging)
         }
         do {
-            _ = try LayerUnpacker(limits: limits).unpack(layerAt: blobPath, into: staging + "/fs")
+            let summary = try LayerUnpacker(limits: limits).unpack(layerAt: job.path, into: staging + "/fs")
+            guard let diffID = summary.diffID, diffID == job.diffID else {
+                throw PodrunError(.invalidSpec,
+                                  "uncompresses to \(summary.diffID?.description ?? "nothing"), but its diff_id is \(job.diffID)",
+                                  path: "rootfs.diff_ids")
+            }
             try FileIO.writeAtomically(staging + "/layer", Array((blob.description + "\n").utf8), mode: 0o600)
         } catch let error as PodrunError {
             try? FileIO.removeTree(staging)
             throw error.context("layer \(blob)")
         }
-        return StagedSnapshot(chainID: chain, directory: staging)
+        return StagedSnapshot(chainID: job.chain, directory: staging, blob: blob)
     }
 
     /// The ChainIDs of every snapshot on disk.

@@ -14,7 +14,7 @@ struct HostileCase: CustomTestStringConvertible, Sendable {
 enum HostileArchive {
     static let script = #"""
     import gzip, hashlib, io, json, platform, sys, tarfile
-    kind, out, outside = sys.argv[1], sys.argv[2], sys.argv[3]
+    kind, out, outside, stored = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     arch = {'x86_64': 'amd64', 'aarch64': 'arm64'}.get(platform.machine(), platform.machine())
     def sha(b): return 'sha256:' + hashlib.sha256(b).hexdigest()
     def tar(entries):
@@ -41,7 +41,7 @@ enum HostileArchive {
     def image(text, ref, bad_diff_id=False):
         plain = tar([('hello.txt', R, text, '')] + hostile.get(kind, []))
         layer = gzip.compress(plain, mtime=0)
-        diff_ids = [sha(b'not this layer') if bad_diff_id else sha(plain)]
+        diff_ids = [sha(b'not this layer') if bad_diff_id else stored if kind == 'stored-diff-id' else sha(plain)]
         config = json.dumps({'architecture': arch, 'os': 'linux', 'config': {'Cmd': ['sh']},
                              'rootfs': {'type': 'layers', 'diff_ids': diff_ids}}).encode()
         manifest = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
@@ -69,9 +69,11 @@ enum HostileArchive {
     open(out, 'wb').write(data)
     """#
 
-    /// Writes the archive of `kind` to `path`, attacking `outside`.
-    static func make(_ h: Harness, kind: String, at path: String, outside: String) async throws {
-        let result = try await h.host("/usr/bin/env", ["python3", "-c", script, kind, path, outside])
+    /// Writes the archive of `kind` to `path`, attacking `outside`; kind `stored-diff-id` claims `storedDiffID`
+    /// (a layer the store already has unpacked) as its layer's diff_id.
+    static func make(_ h: Harness, kind: String, at path: String, outside: String,
+                     storedDiffID: String = "") async throws {
+        let result = try await h.host("/usr/bin/env", ["python3", "-c", script, kind, path, outside, storedDiffID])
         guard result.succeeded else { throw HarnessError("crafting \(kind) failed: \(result)") }
     }
 }
@@ -110,6 +112,8 @@ struct HostileImageTests {
                     error: "layer unpacks to more than 1048576 bytes"),
         HostileCase(kind: "truncated", error: "runcated"),
         HostileCase(kind: "second-image-bad", error: "but its diff_id is sha256:"),
+        // Its layer's diff_id names a snapshot the store has, so the check is not made by unpacking it.
+        HostileCase(kind: "stored-diff-id", error: "but its diff_id is sha256:"),
         HostileCase(kind: "well-formed", flags: ["--max-archive-size", "300"],
                     error: "holds more than 300 bytes of files (the archive size limit)"),
     ]
@@ -119,9 +123,13 @@ struct HostileImageTests {
         try await withHarness { h in
             let outside = try h.makeHostDirectory("outside")
             try "victim\n".write(toFile: outside + "/victim", atomically: false, encoding: .utf8)
-            let archive = h.tempDirectory + "/hostile.tar"
-            try await HostileArchive.make(h, kind: hostile.kind, at: archive, outside: outside)
             try await h.podrunSucceeds(["image", "import", try ImageFixture.directory() + "/docker.tar"])
+            let inspect = try await h.podrunSucceeds(["image", "inspect", "podrun-test/app"])
+            let config = (try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])?["config"]
+            let diffIDs = ((config as? [String: Any])?["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? []
+            let archive = h.tempDirectory + "/hostile.tar"
+            try await HostileArchive.make(h, kind: hostile.kind, at: archive, outside: outside,
+                                          storedDiffID: diffIDs.first ?? "")
             let before = try h.storeSnapshot()
 
             let result = try await h.podrun(["image", "import"] + hostile.flags + [archive])
