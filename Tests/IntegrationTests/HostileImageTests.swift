@@ -42,11 +42,16 @@ enum HostileArchive {
         plain = tar([('hello.txt', R, text, '')] + hostile.get(kind, []))
         layer = gzip.compress(plain, mtime=0)
         diff_ids = [sha(b'not this layer') if bad_diff_id else stored if kind == 'stored-diff-id' else sha(plain)]
+        layers = [dict(mediaType='application/vnd.oci.image.layer.v1.tar+gzip', **blob(layer))]
+        for n in range(int(kind[7:]) if kind.startswith('layers-') else 0):  # more layers, file<n> in each
+            more = tar([('file%d' % n, R, b'%d\n' % n, '')])
+            diff_ids.append(sha(more))
+            layers.append(dict(mediaType='application/vnd.oci.image.layer.v1.tar+gzip', **blob(gzip.compress(more, mtime=0))))
         config = json.dumps({'architecture': arch, 'os': 'linux', 'config': {'Cmd': ['sh']},
                              'rootfs': {'type': 'layers', 'diff_ids': diff_ids}}).encode()
         manifest = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
             'config': dict(mediaType='application/vnd.oci.image.config.v1+json', **blob(config)),
-            'layers': [dict(mediaType='application/vnd.oci.image.layer.v1.tar+gzip', **blob(layer))]}).encode()
+            'layers': layers}).encode()
         if kind == 'bad-digest':
             blobs[sha(layer)] = gzip.compress(plain + bytes(1024), mtime=0)
         return dict(mediaType='application/vnd.oci.image.manifest.v1+json', annotations={
@@ -98,7 +103,7 @@ extension Harness {
     }
 }
 
-@Suite("images: hostile archives through the CLI", .enabled(if: !TestEnvironment.isRunc, "podrun's image commands"))
+@Suite("images: crafted archives through the CLI (hostile ones refused)", .enabled(if: !TestEnvironment.isRunc, "podrun's image commands"))
 struct HostileImageTests {
     static let cases: [HostileCase] = [
         HostileCase(kind: "bad-digest", error: "has digest sha256:"),
@@ -156,6 +161,24 @@ struct HostileImageTests {
             let hello = try String(contentsOfFile: h.imageStore + "/snapshots/" + (snapshots.first ?? "") + "/fs/hello.txt",
                                    encoding: .utf8)
             #expect(hello == "hello\n")
+        }
+    }
+
+    @Test func imageWithManyLayersMountsThroughRelativeLowerPaths() async throws {
+        // 45 layers: their whole snapshot paths (over 100 bytes each) pass the page mount options may
+        // take, their paths relative to the snapshots folder (68 bytes) do not.
+        try await withHarness { h in
+            let archive = h.tempDirectory + "/layers.tar"
+            try await HostileArchive.make(h, kind: "layers-44", at: archive, outside: h.tempDirectory)
+            try await h.podrunSucceeds(["image", "import", archive])
+            #expect(h.storeEntries("snapshots").count == 45)
+            let bundle = h.tempDirectory + "/bundle"
+            try await h.podrunSucceeds(["bundle", "--image", "good", bundle])
+            #expect((try? String(contentsOfFile: bundle + "/rootfs/hello.txt", encoding: .utf8)) == "hello\n")
+            #expect((try? String(contentsOfFile: bundle + "/rootfs/file0", encoding: .utf8)) == "0\n")
+            #expect((try? String(contentsOfFile: bundle + "/rootfs/file43", encoding: .utf8)) == "43\n")
+            try await h.podrunSucceeds(["bundle", "--remove", bundle])
+            #expect(h.storeEntries("containers").isEmpty)
         }
     }
 }
