@@ -10,9 +10,11 @@ public typealias ImportProgress = (Int64) -> Void
 /// docker-archive:`) or an OCI image layout, each uncompressed, gzip or zstd.
 ///
 /// The tarball is read in one streaming pass, every regular file going into the store's staging folder and
-/// hashed on the way. Then the manifests are resolved and every blob they reference is checked (digest,
-/// size, and each layer's uncompressed digest against the config's `rootfs.diff_ids`). Only when all is
-/// well are the blobs committed and the image records written; on any failure the store is left as it was.
+/// hashed on the way (at most `UnpackLimits.maxArchiveBytes` in all). Then the manifests are resolved and
+/// every blob they reference is checked (digest, size, and each layer's uncompressed digest against the
+/// config's `rootfs.diff_ids`: hashed while the layer is unpacked, or read for it when its snapshot is
+/// already stored). Only when all is well are the blobs committed and the image records written; on any
+/// failure the store is left as it was.
 public struct ImageImporter {
     /// The store images go into.
     public let store: ContentStore
