@@ -107,10 +107,17 @@ public struct ContainerStorage: Sendable {
     }
 
     /// Mounts an overlay of `lowers` (paths relative to `base`, top first) at `target`. The lower paths are
-    /// given relative to `base` (mount(2) resolves them from the working folder) so that more layers fit in
-    /// the one page mount options may take.
+    /// given whole when they fit in the one page mount options may take; when they do not (many layers),
+    /// relative to `base`, which mount(2) resolves from the working folder: the process changes into `base`
+    /// for the call (a process-wide change, so only then).
     private func mountOverlay(lowers: [String], relativeTo base: String, upper: String, work: String,
                               target: String) throws {
+        let whole = "lowerdir=" + lowers.map { base + "/" + $0 }.joined(separator: ":") + ",upperdir=" + upper
+            + ",workdir=" + work
+        if whole.utf8.count < 4000 {
+            try Sys.mount("overlay", target, "overlay", 0, whole, describe: "mount the overlay rootfs on")
+            return
+        }
         let options = "lowerdir=" + lowers.joined(separator: ":") + ",upperdir=" + upper + ",workdir=" + work
         guard options.utf8.count < 4000 else {
             throw PodrunError(.invalidSpec, "the image has too many layers (\(lowers.count)) for one overlay mount")

@@ -10,9 +10,11 @@ public typealias ImportProgress = (Int64) -> Void
 /// docker-archive:`) or an OCI image layout, each uncompressed, gzip or zstd.
 ///
 /// The tarball is read in one streaming pass, every regular file going into the store's staging folder and
-/// hashed on the way. Then the manifests are resolved and every blob they reference is checked (digest,
-/// size, and each layer's uncompressed digest against the config's `rootfs.diff_ids`). Only when all is
-/// well are the blobs committed and the image records written; on any failure the store is left as it was.
+/// hashed on the way (at most `UnpackLimits.maxArchiveBytes` in all). Then the manifests are resolved and
+/// every blob they reference is checked (digest, size, and each layer's uncompressed digest against the
+/// config's `rootfs.diff_ids`: hashed while the layer is unpacked, or read for it when its snapshot is
+/// already stored). Only when all is well are the blobs committed and the image records written; on any
+/// failure the store is left as it was.
 public struct ImageImporter {
     /// The store images go into.
     public let store: ContentStore
@@ -21,7 +23,8 @@ public struct ImageImporter {
     /// Called with the number of archive bytes read so far, as the import goes.
     public var progress: ImportProgress?
     /// When set, every image's layers are unpacked into snapshots (with these limits) before anything is
-    /// committed, so a layer that cannot be unpacked fails the import and leaves the store as it was.
+    /// committed, so a layer that cannot be unpacked fails the import and leaves the store as it was. Its
+    /// `maxArchiveBytes` (the default's when nil) bounds what the import stages from the archive.
     public var unpackLimits: UnpackLimits?
     /// When set, the archive must hold exactly one image, which is stored under this name only.
     public var name: String?
@@ -78,8 +81,11 @@ public struct ImageImporter {
     private func importArchive(_ reader: ArchiveReader, source: String) throws -> [ImageRecord] {
         let entries = StagedEntries()
         defer { entries.discardAll() }
+        var diffChecks: [DiffIDCheck] = []
         reader.progress = progress
         var entryCount = 0
+        let maxStaged = (unpackLimits ?? UnpackLimits()).maxArchiveBytes
+        var stagedBytes: Int64 = 0
         do {
             while let entry = try reader.next() {
                 entryCount += 1
@@ -92,7 +98,15 @@ public struct ImageImporter {
                     // As in tar, a later entry of the same name replaces an earlier one.
                     entries.files[entry.name]?.discard()
                     entries.files[entry.name] = staged
-                    try reader.readData { try staged.write($0) }
+                    try reader.readData { bytes in
+                        stagedBytes += Int64(bytes.count)
+                        guard stagedBytes <= maxStaged else {
+                            throw PodrunError(.invalidArgument,
+                                              "\(source) holds more than \(maxStaged) bytes of files (the archive size limit)",
+                                              path: source)
+                        }
+                        try staged.write(bytes)
+                    }
                     try staged.finish()
                 }
             }
@@ -103,9 +117,9 @@ public struct ImageImporter {
         var pending: [Digest: StagedBlob] = [:]
         var records: [ImageRecord] = []
         if entries.blob(named: "oci-layout") != nil, entries.blob(named: "index.json") != nil {
-            records = try resolveOCILayout(entries, pending: &pending)
+            records = try resolveOCILayout(entries, pending: &pending, diffChecks: &diffChecks)
         } else if entries.blob(named: "manifest.json") != nil {
-            records = try resolveDockerArchive(entries, pending: &pending)
+            records = try resolveDockerArchive(entries, pending: &pending, diffChecks: &diffChecks)
         } else {
             throw PodrunError(.invalidArgument,
                               "\(source) is not a recognised image archive (neither oci-layout + index.json nor manifest.json)",
@@ -128,6 +142,16 @@ public struct ImageImporter {
             }
         }
         do {
+            // Layers unpacked now had their diff_id checked on the way; the others are read for it here.
+            let unpacked = Set(stagedSnapshots.map { UnpackedLayer(chainID: $0.chainID, blob: $0.blob) })
+            for check in diffChecks where !unpacked.contains(UnpackedLayer(chainID: check.chainID, blob: check.blob)) {
+                try check.run()
+            }
+        } catch {
+            snapshots.discard(stagedSnapshots)
+            throw error
+        }
+        do {
             try store.withLock {
                 for staged in pending.values {
                     try store.commitLocked(staged)
@@ -146,10 +170,12 @@ public struct ImageImporter {
 
     // MARK: OCI image layout
 
-    private func resolveOCILayout(_ entries: StagedEntries, pending: inout [Digest: StagedBlob]) throws -> [ImageRecord] {
+    private func resolveOCILayout(_ entries: StagedEntries, pending: inout [Digest: StagedBlob],
+                                  diffChecks: inout [DiffIDCheck]) throws -> [ImageRecord] {
         let index = try decode(ImageIndex.self, entries.file("index.json"), what: "index.json")
         var records: [ImageRecord] = []
-        try walk(index.manifests, names: [], depth: 0, entries, pending: &pending, records: &records)
+        try walk(index.manifests, names: [], depth: 0, entries, pending: &pending, records: &records,
+                 diffChecks: &diffChecks)
         guard !records.isEmpty else {
             throw PodrunError(.notFound, "the archive has no image manifest for \(platform.os)/\(platform.architecture)",
                               path: "index.json")
@@ -158,7 +184,8 @@ public struct ImageImporter {
     }
 
     private func walk(_ descriptors: [Descriptor], names: [String], depth: Int, _ entries: StagedEntries,
-                      pending: inout [Digest: StagedBlob], records: inout [ImageRecord]) throws {
+                      pending: inout [Digest: StagedBlob], records: inout [ImageRecord],
+                      diffChecks: inout [DiffIDCheck]) throws {
         guard depth < 8 else { throw PodrunError(.invalidSpec, "image indexes nested too deep", path: "index.json") }
         for descriptor in descriptors {
             let ownNames = Self.refNames(descriptor.annotations)
@@ -168,7 +195,7 @@ public struct ImageImporter {
                 pending[try Digest(descriptor.digest)] = staged
                 let nested = try decode(ImageIndex.self, staged, what: "image index \(descriptor.digest)")
                 try walk(nested.manifests, names: imageNames, depth: depth + 1, entries, pending: &pending,
-                         records: &records)
+                         records: &records, diffChecks: &diffChecks)
                 continue
             }
             if let wanted = descriptor.platform,
@@ -178,7 +205,7 @@ public struct ImageImporter {
             let staged = try verifiedBlob(descriptor, entries, what: "image manifest")
             let manifest = try decode(ImageManifest.self, staged, what: "image manifest \(descriptor.digest)")
             let manifestDigest = try Digest(descriptor.digest)
-            let resolved = try resolveImage(manifest, entries, pending: &pending)
+            let resolved = try resolveImage(manifest, entries, pending: &pending, diffChecks: &diffChecks)
             pending[manifestDigest] = staged
             for name in imageNames.isEmpty ? [manifestDigest.description] : imageNames.map(Self.imageName) {
                 records.append(ImageRecord(name: name, manifestDigest: manifestDigest.description,
@@ -206,7 +233,7 @@ public struct ImageImporter {
 
     /// Checks a manifest's config and layers (digests, sizes, diff_ids) and adds them to `pending`.
     private func resolveImage(_ manifest: ImageManifest, _ entries: StagedEntries,
-                              pending: inout [Digest: StagedBlob]) throws -> ImageConfig {
+                              pending: inout [Digest: StagedBlob], diffChecks: inout [DiffIDCheck]) throws -> ImageConfig {
         let configBlob = try verifiedBlob(manifest.config, entries, what: "image config")
         let config = try decode(ImageConfig.self, configBlob, what: "image config \(manifest.config.digest)")
         pending[try Digest(manifest.config.digest)] = configBlob
@@ -220,8 +247,8 @@ public struct ImageImporter {
             let staged = try verifiedBlob(layer, entries, what: "layer \(number)")
             layers.append(staged)
         }
-        try checkDiffIDs(layers, layerNames: manifest.layers.map(\.digest), config: config,
-                         configName: manifest.config.digest)
+        diffChecks += try diffIDChecks(layers, layerNames: manifest.layers.map(\.digest), config: config,
+                                       configName: manifest.config.digest)
         for (layer, staged) in zip(manifest.layers, layers) {
             pending[try Digest(layer.digest)] = staged
         }
@@ -240,7 +267,8 @@ public struct ImageImporter {
 
     // MARK: docker-archive
 
-    private func resolveDockerArchive(_ entries: StagedEntries, pending: inout [Digest: StagedBlob]) throws -> [ImageRecord] {
+    private func resolveDockerArchive(_ entries: StagedEntries, pending: inout [Digest: StagedBlob],
+                                      diffChecks: inout [DiffIDCheck]) throws -> [ImageRecord] {
         let images = try decode([DockerArchiveManifest].self, entries.file("manifest.json"), what: "manifest.json")
         guard !images.isEmpty else { throw PodrunError(.invalidSpec, "manifest.json lists no image", path: "manifest.json") }
         var records: [ImageRecord] = []
@@ -257,7 +285,7 @@ public struct ImageImporter {
                 layerDescriptors.append(Descriptor(mediaType: try Self.layerMediaType(staged), digest: try staged.finish().description,
                                                    size: staged.size))
             }
-            try checkDiffIDs(layerBlobs, layerNames: image.Layers, config: config, configName: configName)
+            diffChecks += try diffIDChecks(layerBlobs, layerNames: image.Layers, config: config, configName: configName)
 
             // A docker-archive has no manifest blob: write the OCI manifest it stands for.
             let configDigest = try configBlob.finish()
@@ -317,32 +345,22 @@ public struct ImageImporter {
 
     // MARK: shared checks
 
-    /// Checks the layer count against `rootfs.diff_ids` and each layer's uncompressed sha256 against its diff_id.
-    private func checkDiffIDs(_ layers: [StagedBlob], layerNames: [String], config: ImageConfig, configName: String) throws {
+    /// Checks the layer count against `rootfs.diff_ids`; returns the checks of each layer's uncompressed
+    /// sha256 against its diff_id, run after the unpack for the layers it did not read.
+    private func diffIDChecks(_ layers: [StagedBlob], layerNames: [String], config: ImageConfig,
+                              configName: String) throws -> [DiffIDCheck] {
         guard layers.count == config.rootfs.diff_ids.count else {
             throw PodrunError(.invalidSpec,
                               "the image has \(layers.count) layers but its config \(configName) lists \(config.rootfs.diff_ids.count) diff_ids",
                               path: "rootfs.diff_ids")
         }
+        let chains = try SnapshotStore.chainIDs(diffIDs: config.rootfs.diff_ids)
+        var checks: [DiffIDCheck] = []
         for (number, (staged, diffID)) in zip(layers, config.rootfs.diff_ids).enumerated() {
-            let wanted = try Digest(diffID)
-            let actual = try Self.uncompressedDigest(staged)
-            guard actual == wanted else {
-                throw PodrunError(.invalidSpec,
-                                  "layer \(number) (\(layerNames[number])) uncompresses to \(actual), but its diff_id is \(wanted)",
-                                  path: "rootfs.diff_ids[\(number)]")
-            }
+            checks.append(DiffIDCheck(staged: staged, blob: try staged.finish(), diffID: try Digest(diffID),
+                                      chainID: chains[number], number: number, layerName: layerNames[number]))
         }
-    }
-
-    private static func uncompressedDigest(_ staged: StagedBlob) throws -> Digest {
-        let reader = try ArchiveReader.raw(path: staged.path)
-        guard try reader.next() != nil else {
-            throw PodrunError(.invalidSpec, "layer \(staged.path) is empty", path: staged.path)
-        }
-        var hasher = SHA256Hasher()
-        try reader.readData { hasher.update($0) }
-        return hasher.finalize()
+        return checks
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ staged: StagedBlob, what: String) throws -> T {
@@ -352,6 +370,38 @@ public struct ImageImporter {
         } catch {
             throw PodrunError(.invalidSpec, "\(what) is not valid JSON of its kind", path: what,
                               cause: String(describing: error))
+        }
+    }
+}
+
+/// A snapshot unpacked by an import: its ChainID and the blob it came from.
+private struct UnpackedLayer: Hashable {
+    var chainID: Digest
+    var blob: Digest
+}
+
+/// One layer's uncompressed digest to check against the diff_id its image config lists.
+private struct DiffIDCheck {
+    var staged: StagedBlob
+    var blob: Digest
+    var diffID: Digest
+    var chainID: Digest
+    var number: Int
+    var layerName: String
+
+    /// Reads the layer through its decompressor and compares the digest.
+    func run() throws {
+        let reader = try ArchiveReader.raw(path: staged.path)
+        guard try reader.next() != nil else {
+            throw PodrunError(.invalidSpec, "layer \(layerName) is empty", path: staged.path)
+        }
+        var hasher = SHA256Hasher()
+        try reader.readData { hasher.update($0) }
+        let actual = hasher.finalize()
+        guard actual == diffID else {
+            throw PodrunError(.invalidSpec,
+                              "layer \(number) (\(layerName)) uncompresses to \(actual), but its diff_id is \(diffID)",
+                              path: "rootfs.diff_ids[\(number)]")
         }
     }
 }

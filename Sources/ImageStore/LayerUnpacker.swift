@@ -3,8 +3,11 @@ import Glibc
 import LinuxSys
 import PodrunCore
 
-/// Bounds on what one layer may unpack to.
+/// Bounds on what an import may stage and what one layer may unpack to.
 public struct UnpackLimits: Sendable {
+    /// The most bytes of regular-file data an image archive may hold in all (what an import stages
+    /// before anything is checked).
+    public var maxArchiveBytes: Int64 = 1 << 38
     /// The most bytes of file data a layer may unpack to (the sum of its regular files' sizes).
     public var maxUnpackedBytes: Int64 = 1 << 36
     /// The longest entry name (and hardlink target) in bytes, as written in the tar.
@@ -14,7 +17,7 @@ public struct UnpackLimits: Sendable {
     /// The most entries a layer may hold.
     public var maxEntries: Int = 1 << 22
 
-    /// The default limits (64 GiB, 4096-byte names with 255-byte components, 4 Mi entries).
+    /// The default limits (256 GiB per archive, 64 GiB per layer, 4096-byte names with 255-byte components, 4 Mi entries).
     public init() {}
 }
 
@@ -24,6 +27,8 @@ public struct UnpackSummary: Sendable, Equatable {
     public var entries: Int = 0
     /// The bytes of regular-file data (the sum of their sizes, holes included).
     public var bytes: Int64 = 0
+    /// The sha256 of the uncompressed layer (what an image config lists as its diff_id).
+    public var diffID: Digest?
 }
 
 /// Unpacks one OCI image layer (a tar, uncompressed, gzip or zstd) into an empty folder, in overlayfs form,
@@ -68,7 +73,7 @@ public struct LayerUnpacker: Sendable {
     }
 
     /// Unpacks the layer tar at `path` into the folder `directory` (which should be empty); returns what it
-    /// wrote.
+    /// wrote and the layer's diff_id (read in the same pass).
     public func unpack(layerAt path: String, into directory: String) throws -> UnpackSummary {
         let root = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard root >= 0 else { throw PodrunError.system("open layer folder", path: directory) }
@@ -80,32 +85,86 @@ public struct LayerUnpacker: Sendable {
             try writer.write(entry, reader: reader)
         }
         try writer.finish()
-        return writer.summary
+        var summary = writer.summary
+        summary.diffID = try reader.diffID()
+        return summary
     }
 }
 
-/// The libarchive read handle of one layer: tar formats only, filters none, gzip and zstd only.
+/// The libarchive read handles of one layer: `stream` undoes the compression (filters none, gzip and zstd
+/// only) and hashes the uncompressed bytes as they pass; `handle` reads them as a tar (tar formats only, no
+/// filter), so the layer is decompressed once for both its files and its diff_id.
 private final class LayerTarReader {
     let handle: OpaquePointer
+    let stream: OpaquePointer
     let path: String
+    private var hasher = SHA256Hasher()
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var streamError: PodrunError?
 
     init(path: String) throws {
-        guard let handle = archive_read_new() else { throw PodrunError(.system, "archive_read_new failed", path: path) }
+        guard let stream = archive_read_new() else { throw PodrunError(.system, "archive_read_new failed", path: path) }
+        guard let handle = archive_read_new() else {
+            archive_read_free(stream)
+            throw PodrunError(.system, "archive_read_new failed", path: path)
+        }
+        self.stream = stream
         self.handle = handle
         self.path = path
+        buffer = .allocate(byteCount: 1 << 20, alignment: 64)
+        archive_read_support_format_raw(stream)
+        archive_read_support_filter_none(stream)
+        archive_read_support_filter_gzip(stream)
+        archive_read_support_filter_zstd(stream)
+        var status = archive_read_open_filename(stream, path, 1 << 20)
+        if status != ARCHIVE_OK && status != ARCHIVE_WARN {
+            let e = archive_errno(stream)
+            if e == ENOENT { throw PodrunError(.notFound, "layer not found", path: path, errno: e) }
+            throw Self.error(stream, "open", path: path)
+        }
+        var rawEntry: OpaquePointer?
+        status = archive_read_next_header(stream, &rawEntry)
+        guard status == ARCHIVE_OK || status == ARCHIVE_WARN || status == ARCHIVE_EOF else {
+            throw Self.error(stream, "open", path: path)
+        }
         archive_read_support_format_tar(handle)
         archive_read_support_filter_none(handle)
-        archive_read_support_filter_gzip(handle)
-        archive_read_support_filter_zstd(handle)
-        let status = archive_read_open_filename(handle, path, 1 << 16)
-        if status != ARCHIVE_OK && status != ARCHIVE_WARN {
-            let e = archive_errno(handle)
-            if e == ENOENT { throw PodrunError(.notFound, "layer not found", path: path, errno: e) }
-            throw error("open")
-        }
+        status = archive_read_open(handle, Unmanaged.passUnretained(self).toOpaque(), nil, { _, client, out in
+            guard let client, let out else { return -1 }
+            return Unmanaged<LayerTarReader>.fromOpaque(client).takeUnretainedValue().fill(out)
+        }, nil)
+        if status != ARCHIVE_OK && status != ARCHIVE_WARN { throw error("open") }
     }
 
-    deinit { archive_read_free(handle) }
+    deinit {
+        archive_read_free(handle)
+        archive_read_free(stream)
+        buffer.deallocate()
+    }
+
+    /// The tar reader's read callback: the next block of uncompressed bytes (0 at the end, -1 on an error).
+    private func fill(_ out: UnsafeMutablePointer<UnsafeRawPointer?>) -> la_ssize_t {
+        let n = archive_read_data(stream, buffer.baseAddress, buffer.count)
+        if n < 0 {
+            let message = archive_error_string(stream).map { String(cString: $0) } ?? "unknown error"
+            let code = archive_errno(stream)
+            streamError = PodrunError(.invalidArgument, message, path: path, errno: code > 0 ? code : nil)
+            return -1
+        }
+        hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        out.pointee = UnsafeRawPointer(buffer.baseAddress)
+        return n
+    }
+
+    /// The sha256 of the whole uncompressed layer (its diff_id), reading what follows the tar's end marker.
+    func diffID() throws -> Digest {
+        while true {
+            var ignored: UnsafeRawPointer?
+            let n = fill(&ignored)
+            if n == 0 { return hasher.finalize() }
+            if n < 0 { throw error("decompress") }
+        }
+    }
 
     /// The next entry, or nil at the end of the archive. The entry is valid until the next call. A damaged
     /// header (`ARCHIVE_RETRY`, which libarchive would skip over) is an error: a layer is whole or refused.
@@ -130,7 +189,16 @@ private final class LayerTarReader {
         }
     }
 
+    /// An error of the tar reader; when decompressing failed, that failure's message.
     func error(_ what: String) -> PodrunError {
+        if let streamError {
+            return PodrunError(.invalidArgument, "layer \(what) failed: " + streamError.message, path: path,
+                               errno: streamError.errno)
+        }
+        return Self.error(handle, what, path: path)
+    }
+
+    private static func error(_ handle: OpaquePointer, _ what: String, path: String) -> PodrunError {
         let message = archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
         let code = archive_errno(handle)
         if code == EILSEQ {  // ARCHIVE_ERRNO_FILE_FORMAT: not a tar, or a filter that is not enabled

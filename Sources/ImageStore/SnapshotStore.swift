@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import Glibc
 import LinuxSys
 import PodrunCore
@@ -57,6 +58,8 @@ public struct SnapshotStore: Sendable {
         public var chainID: Digest
         /// The staging folder (holding `fs`).
         public var directory: String
+        /// The layer blob unpacked into it (its uncompressed digest was checked against the diff_id).
+        public var blob: Digest
     }
 
     /// Unpacks every layer of `record` that has no snapshot yet and puts the snapshots in place; returns the
@@ -74,32 +77,86 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Unpacks, into the staging folder, the layers of `records` that have no snapshot yet (each chain once);
-    /// `blobPath` tells where a layer blob is (staged by an import, or in the store). On failure nothing
-    /// stays staged.
+    /// `blobPath` tells where a layer blob is (staged by an import, or in the store). Layers are independent
+    /// (each goes into its own folder), so several are unpacked at once, one per CPU. On failure nothing
+    /// stays staged, and the error is that of the lowest layer that failed.
     public func stageMissing(_ records: [ImageRecord], limits: UnpackLimits,
                              blobPath: (Digest) -> String?) throws -> [StagedSnapshot] {
-        var staged: [StagedSnapshot] = []
-        do {
-            for record in records {
-                let chains = try Self.chainIDs(diffIDs: record.diffIDs)
-                guard chains.count == record.layerDigests.count else {
-                    throw PodrunError(.invalidSpec,
-                                      "image \(record.name) has \(record.layerDigests.count) layers and \(chains.count) diff_ids")
-                }
-                for (chain, layer) in zip(chains, record.layerDigests)
-                where !has(chain) && !staged.contains(where: { $0.chainID == chain }) {
-                    let blob = try Digest(layer)
-                    guard let path = blobPath(blob) else {
-                        throw PodrunError(.notFound, "layer blob \(blob) is not in the store", path: store.path(blob))
-                    }
-                    staged.append(try stageLayer(path, blob: blob, as: chain, limits: limits))
-                }
+        var jobs: [LayerJob] = []
+        for record in records {
+            let chains = try Self.chainIDs(diffIDs: record.diffIDs)
+            guard chains.count == record.layerDigests.count else {
+                throw PodrunError(.invalidSpec,
+                                  "image \(record.name) has \(record.layerDigests.count) layers and \(chains.count) diff_ids")
             }
-        } catch {
+            for ((chain, layer), diffID) in zip(zip(chains, record.layerDigests), record.diffIDs)
+            where !has(chain) && !jobs.contains(where: { $0.chain == chain }) {
+                let blob = try Digest(layer)
+                guard let path = blobPath(blob) else {
+                    throw PodrunError(.notFound, "layer blob \(blob) is not in the store", path: store.path(blob))
+                }
+                jobs.append(LayerJob(chain: chain, blob: blob, diffID: try Digest(diffID), path: path))
+            }
+        }
+        guard !jobs.isEmpty else { return [] }
+        try FileIO.makeDirectories(store.stagingDirectory, mode: 0o700)
+        let results = LayerResults(count: jobs.count)
+        defer { results.deallocate() }
+        if jobs.count == 1 {
+            results.run(0) { try stageLayer(jobs[0], limits: limits) }
+        } else {
+            let pending = jobs
+            DispatchQueue.concurrentPerform(iterations: pending.count) { number in
+                let job = pending[number]
+                results.run(number) { try stageLayer(job, limits: limits) }
+            }
+        }
+        var staged: [StagedSnapshot] = []
+        var failure: (any Error)?
+        for number in 0..<jobs.count {
+            switch results.slots[number] {
+            case .success(let snapshot)?: staged.append(snapshot)
+            case .failure(let error)?: failure = failure ?? error
+            case nil: failure = failure ?? PodrunError(.internalError, "layer \(jobs[number].blob) was not unpacked")
+            }
+        }
+        if let failure {
             discard(staged)
-            throw error
+            throw failure
         }
         return staged
+    }
+
+    /// One layer to unpack: its snapshot's ChainID, its blob, the diff_id its image lists and where the blob is.
+    private struct LayerJob: Sendable {
+        var chain: Digest
+        var blob: Digest
+        var diffID: Digest
+        var path: String
+    }
+
+    /// The outcome of each layer job, one slot per job; each job writes only its own slot, and the slots are
+    /// read after all jobs have ended.
+    private final class LayerResults: @unchecked Sendable {
+        let slots: UnsafeMutableBufferPointer<Result<StagedSnapshot, any Error>?>
+
+        init(count: Int) {
+            slots = .allocate(capacity: count)
+            slots.initialize(repeating: nil)
+        }
+
+        func run(_ number: Int, _ body: () throws -> StagedSnapshot) {
+            do {
+                slots[number] = .success(try body())
+            } catch {
+                slots[number] = .failure(error)
+            }
+        }
+
+        func deallocate() {
+            _ = slots.deinitialize()
+            slots.deallocate()
+        }
     }
 
     /// Renames staged snapshots into place (one already there wins and the staged copy is removed). The
@@ -120,20 +177,26 @@ public struct SnapshotStore: Sendable {
         for snapshot in staged { try? FileIO.removeTree(snapshot.directory) }
     }
 
-    private func stageLayer(_ blobPath: String, blob: Digest, as chain: Digest, limits: UnpackLimits) throws -> StagedSnapshot {
-        try FileIO.makeDirectories(store.stagingDirectory, mode: 0o700)
+    /// Unpacks `job`'s layer into a new staging folder, checking its uncompressed digest against its diff_id.
+    private func stageLayer(_ job: LayerJob, limits: UnpackLimits) throws -> StagedSnapshot {
+        let blob = job.blob
         let staging = store.stagingDirectory + "/snap-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         guard mkdir(staging, 0o700) == 0, mkdir(staging + "/fs", 0o755) == 0 else {
             throw PodrunError.system("mkdir", path: staging)
         }
         do {
-            _ = try LayerUnpacker(limits: limits).unpack(layerAt: blobPath, into: staging + "/fs")
+            let summary = try LayerUnpacker(limits: limits).unpack(layerAt: job.path, into: staging + "/fs")
+            guard let diffID = summary.diffID, diffID == job.diffID else {
+                throw PodrunError(.invalidSpec,
+                                  "uncompresses to \(summary.diffID?.description ?? "nothing"), but its diff_id is \(job.diffID)",
+                                  path: "rootfs.diff_ids")
+            }
             try FileIO.writeAtomically(staging + "/layer", Array((blob.description + "\n").utf8), mode: 0o600)
         } catch let error as PodrunError {
             try? FileIO.removeTree(staging)
             throw error.context("layer \(blob)")
         }
-        return StagedSnapshot(chainID: chain, directory: staging)
+        return StagedSnapshot(chainID: job.chain, directory: staging, blob: blob)
     }
 
     /// The ChainIDs of every snapshot on disk.

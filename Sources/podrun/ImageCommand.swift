@@ -21,11 +21,14 @@ struct ImageImport: ParsableCommand {
     @Option(name: .long, help: "Store the archive's one image under this name.") var name: String?
     @Option(name: .long, help: "Refuse a layer that unpacks to more than this many bytes.")
     var maxLayerSize: Int64 = UnpackLimits().maxUnpackedBytes
+    @Option(name: .long, help: "Refuse an archive whose files hold more than this many bytes in all.")
+    var maxArchiveSize: Int64 = UnpackLimits().maxArchiveBytes
     @Option(name: [.short, .long], help: "table or json.") var format: ListFormat = .table
 
     func run() throws {
         var limits = UnpackLimits()
         limits.maxUnpackedBytes = maxLayerSize
+        limits.maxArchiveBytes = maxArchiveSize
         let bar = ProgressBar(total: file == "-" ? nil : ProgressBar.fileSize(file))
         let records = try GlobalOptions.current.makeImageService()
             .importArchive(path: file, name: name, limits: limits, progress: bar.map { bar in { bar.update($0) } })

@@ -208,3 +208,23 @@ import Testing
     #expect(throws: PodrunError.self) { try ArchiveReader.normalize("/etc/passwd") }
     #expect(try ArchiveReader.normalize("./blobs//sha256/x") == "blobs/sha256/x")
 }
+
+@Test func archiveOverTheStagingLimitIsRefusedWithNothingLeftStaged() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    let size = try FileManager.default.attributesOfItem(atPath: fixture.ociTar)[.size] as? Int64 ?? 0
+    var importer = ImageImporter(store: fixture.store)
+    var limits = UnpackLimits()
+    limits.maxArchiveBytes = 64
+    importer.unpackLimits = limits
+    #expect {
+        try importer.importArchive(path: fixture.ociTar)
+    } throws: { error in
+        (error as? PodrunError)?.message.contains("holds more than 64 bytes of files") == true
+    }
+    #expect(fixture.storeListing().filter { !$0.hasSuffix("staging") && $0 != "lock" }.isEmpty, "\(fixture.storeListing())")
+    // The same archive within the limit (its files hold less than the whole tarball) imports.
+    limits.maxArchiveBytes = size
+    importer.unpackLimits = limits
+    #expect(try importer.importArchive(path: fixture.ociTar).map(\.name) == ["latest"])
+}

@@ -344,7 +344,7 @@ private struct LayerCase {
         defer { layer.remove() }
         let size = try #require(FileManager.default.attributesOfItem(atPath: layer.tar)[.size] as? Int)
         #expect(truncate(layer.tar, off_t(size / 2)) == 0)
-        layer.expectRefusal("layer read data failed")
+        layer.expectRefusal("runcated")  // "Truncated tar archive" or "truncated gzip input"
     }
 }
 
@@ -434,4 +434,19 @@ private struct LayerCase {
     #expect(try FileManager.default.contentsOfDirectory(atPath: layer.outside) == ["secret"])
     var outside = stat()
     #expect(lstat(layer.outside + "/secret", &outside) == 0 && outside.st_nlink == 1)
+}
+
+@Test func unpackReportsTheDiffIDOfTheWholeUncompressedLayer() throws {
+    for compression in ["", "gz", "zst"] {
+        let layer = try LayerCase(compression: compression, "f('dir/file', b'hashed ' * 1000)")
+        defer { layer.remove() }
+        // The uncompressed tar, trailing zero padding (tarfile writes 10 KiB records) included.
+        let plain = layer.base + "/plain.tar"
+        let decompress = compression == "gz" ? "gzip -dc" : compression == "zst" ? "zstd -dc" : "cat"
+        try Fixture.run(["sh", "-c", "\(decompress) < \(layer.tar) > \(plain) && sha256sum < \(plain) > \(plain).sum"])
+        let expected = String(try String(contentsOfFile: plain + ".sum", encoding: .utf8).prefix(64))
+        #expect(expected.count == 64)
+        let summary = try layer.unpack()
+        #expect(summary.diffID?.hex == expected, "\(compression)")
+    }
 }

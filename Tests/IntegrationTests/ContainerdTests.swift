@@ -123,6 +123,42 @@ struct ContainerdTests {
         }
     }
 
+    @Test func ctrImportsPodrunsExportAndPodrunRunsCtrsExport() async throws {
+        try await withHarness { h in
+            try await h.podrunSucceeds(["image", "import", try ImageFixture.directory() + "/docker.tar"])
+            let ours = h.tempDirectory + "/podrun-export.tar"
+            try await h.podrunSucceeds(["image", "export", "podrun-test/app", "-o", ours])
+            // Nothing of the podrun import is left, so the run below uses only what ctr exported.
+            try await h.podrunSucceeds(["image", "rm", "podrun-test/app"])
+            try await h.podrunSucceeds(["image", "prune"])
+            #expect(h.storeEntries("snapshots").isEmpty && h.storeEntries("blobs/sha256").isEmpty)
+
+            let theirs = h.tempDirectory + "/ctr-export.tar"
+            let containerd = try await Containerd(h)
+            do {
+                let imported = try await containerd.ctr(h, ["images", "import", ours])
+                #expect(imported.succeeded, "\(imported)")
+                let list = try await containerd.ctr(h, ["images", "ls", "-q"])
+                #expect(list.output == "docker.io/podrun-test/app:latest", "\(list)")
+                let check = try await containerd.ctr(h, ["images", "check"])
+                #expect(check.output.contains("complete"), "\(check)")
+                let exported = try await containerd.ctr(h, ["images", "export", theirs, "docker.io/podrun-test/app:latest"])
+                #expect(exported.succeeded, "\(exported)")
+            } catch {
+                await containerd.stop(h)
+                throw error
+            }
+            await containerd.stop(h)
+            #expect(!MountTable.current().contains { $0.mountPoint.hasPrefix(containerd.directory) })
+
+            let reimported = try await h.podrunSucceeds(["image", "import", theirs])
+            #expect(reimported.output.contains("imported docker.io/podrun-test/app:latest"), "\(reimported)")
+            let run = try await h.podrunSucceeds(["run", "--image", "podrun-test/app", "--name", h.newID("ctrimg"),
+                                                  "--", "sh", "-c", "cat /data/keep.txt; ls /opaque2"])
+            #expect(run.output == "keep\nfresh.txt")
+        }
+    }
+
     @Test func ctrRunWithATerminalGetsAPty() async throws {
         try await withHarness { h in
             let image = try await makeImage(h)

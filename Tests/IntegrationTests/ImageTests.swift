@@ -299,6 +299,30 @@ struct ImageTests {
         }
     }
 
+    @Test func containerFromAnImageJoinsAPodsNamespaces() async throws {
+        try await withHarness { h in
+            try await h.podrunSucceeds(["image", "import", try ImageFixture.directory() + "/docker.tar"])
+            let pod = try await h.createSandbox(["--hostname", "it-imagepod"])
+            let sleeper = h.newID("img")
+            try await h.podrunSucceeds(["run", "--detach", "--sandbox", pod, "--image", "podrun-test/app", "--name", sleeper,
+                                        "--", "sleep", "1000"])
+            let sleeperPID = try await h.pid(sleeper)
+            let run = try await h.podrunSucceeds(["run", "--sandbox", pod, "--image", "podrun-test/app", "--name", h.newID("img"),
+                                                  "--", "sh", "-c", "hostname; readlink /proc/self/ns/net; cat /data/keep.txt"])
+            let lines = run.output.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3, "\(run)")
+            #expect(lines.first == "it-imagepod")
+            #expect(lines.dropFirst().first == h.namespace("net", of: sleeperPID))
+            #expect(h.namespace("net", of: sleeperPID) != h.namespace("net", of: getpid()), "the pod has its own network")
+            let pause = try await h.inspectSandbox(pod)["sandbox"] as? [String: Any]
+            #expect(h.namespace("net", of: Int32(pause?["pausePid"] as? Int ?? 0)) == h.namespace("net", of: sleeperPID))
+            #expect(lines.last == "keep", "the rootfs is the image's")
+            try await h.podrunSucceeds(["sandbox", "rm", "--force", pod])
+            #expect(h.sandboxRemains(pod).isEmpty, "\(h.sandboxRemains(pod))")
+            #expect(h.storeEntries("containers").isEmpty, "the containers' storage went with the pod")
+        }
+    }
+
     @Test func unknownImageIsAClearError() async throws {
         try await withHarness { h in
             let result = try await h.podrun(["run", "--image", "nothere", "--name", h.newID("img")])
