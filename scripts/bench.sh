@@ -106,8 +106,7 @@ cleanup
 
 echo "==> image import (scripts/bench-import.sh)"
 import_ok=false
-if [ -f "$root_dir/scripts/bench-import.sh" ] && \
-   PODRUN_BIN="$binary" bash "$root_dir/scripts/bench-import.sh" "$work/import" --runs "$(( runs < 5 ? runs : 5 ))"; then
+if RUNS=$(( runs < 5 ? runs : 5 )) bash "$root_dir/scripts/bench-import.sh" "$binary" "$work/import-results"; then
     import_ok=true
 fi
 
@@ -136,7 +135,7 @@ rss = int(open(f"{work}/scale-rss.txt").read()) / 1024
 rows.append({"benchmark": "pause RSS, MiB each (of 100)", "podrun_ms": rss / 100, "peer": "limit", "peer_ms": 2.0, "ratio": rss / 100 / 2.0, "target": "<= 1"})
 if import_ok:
     def imp(i):
-        return json.load(open(f"{work}/import/import.json"))["results"][i]["median"] * 1000
+        return json.load(open(f"{work}/import-results/image-import.json"))["results"][i]["median"] * 1000
     ip, ic, iu = imp(0), imp(1), imp(2)
     rows.append({"benchmark": "image import", "podrun_ms": ip, "peer": "ctr", "peer_ms": ic, "ratio": ip / ic, "target": "<= 1"})
     rows.append({"benchmark": "image import", "podrun_ms": ip, "peer": "umoci", "peer_ms": iu, "ratio": ip / iu, "target": "<= 1"})

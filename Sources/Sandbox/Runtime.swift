@@ -278,6 +278,10 @@ public struct Runtime: Sendable {
                         } catch {
                             _exit(1)
                         }
+                        // Without an exec, close-on-exec closes nothing: the originals of the installed
+                        // descriptors must go here, or a second copy of the sync socket keeps the parent
+                        // waiting for its end-of-file forever.
+                        for source in Set(descriptors.values) where descriptors[source] == nil { close(source) }
                         ContainerInit.main(config: config)
                     }
                     return pid
