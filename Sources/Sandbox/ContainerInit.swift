@@ -30,7 +30,6 @@ public enum ContainerInit {
     /// Runs the init in a forked child of the runtime, whose descriptors are already in the fixed layout.
     public static func main(config: InitConfig) -> Never {
         let channel = SyncChannel<InitMessage>(fd: InitDescriptors.sync(config.preserveFds))
-        close(InitDescriptors.config(config.preserveFds))
         do {
             try start(config, channel: channel)
         } catch {

@@ -35,7 +35,13 @@ extension Runtime {
 
     /// Lets a created container's process exec its program.
     public func start(id: String) throws {
-        let record = try store.load(id)
+        try start(try store.load(id))
+    }
+
+    /// Lets a created container's process exec its program, from its record as just loaded or made (`run`
+    /// need not read back what `create` wrote).
+    public func start(_ record: ContainerRecord) throws {
+        let id = record.id
         let lock = try store.lock(id)
         defer { close(lock) }
         switch status(of: record) {
@@ -98,6 +104,12 @@ extension Runtime {
             if force { return }
             throw e
         }
+        try delete(record, force: force)
+    }
+
+    /// Removes a container, from its record as just loaded or made.
+    public func delete(_ record: ContainerRecord, force: Bool) throws {
+        let id = record.id
         let lock = try store.lock(id)
         defer { close(lock) }
         let current = status(of: record)

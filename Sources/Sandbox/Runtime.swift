@@ -156,39 +156,21 @@ public struct Runtime: Sendable {
         let (parentEnd, childEnd) = try SyncChannel<InitMessage>.pair()
         let channel = SyncChannel<InitMessage>(fd: parentEnd)
         defer { close(parentEnd) }
-        let configJSON: [UInt8]
-        do {
-            configJSON = try JSONCoding.encode(config, what: "init config")
-        } catch {
-            close(childEnd)
-            throw error
-        }
-        let configFd: Int32
-        do {
-            configFd = try Sys.memfd("podrun-init-config", configJSON)
-        } catch {
-            close(childEnd)
-            throw error
-        }
         let preserve = config.preserveFds
         let stateDirectory = open(config.stateDirectory, RootedDirectory.O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard stateDirectory >= 0 else {
             close(childEnd)
-            close(configFd)
             throw PodrunError.system("open", path: config.stateDirectory)
         }
         defer { close(stateDirectory) }
         var descriptors: [Int32: Int32] = [InitDescriptors.sync(preserve): childEnd,
-                                           InitDescriptors.config(preserve): configFd,
                                            InitDescriptors.stateDirectory(preserve): stateDirectory]
         if let consoleFd { descriptors[InitDescriptors.console(preserve)] = consoleFd }
         for fd in 0..<preserve { descriptors[Int32(3 + fd)] = Int32(3 + fd) }
         let initPid = try launchInit(config, descriptors: descriptors, closeInChild: [parentEnd], onError: {
             close(childEnd)
-            close(configFd)
         })
         close(childEnd)
-        close(configFd)
         cleanup.add {
             Glibc.kill(initPid, SIGKILL)
             var status: Int32 = 0
@@ -266,6 +248,15 @@ public struct Runtime: Sendable {
                             onError: () -> Void) throws -> pid_t {
         let arguments = ["podrun", "init"]
         let environment = ["\(InitDescriptors.environmentKey)=\(config.preserveFds)"]
+        var configFd: Int32 = -1
+        defer { if configFd >= 0 { close(configFd) } }
+        // An exec'd init reads its config as JSON from a memfd; a forked one has it in memory already.
+        func withConfig() throws -> [Int32: Int32] {
+            configFd = try Sys.memfd("podrun-init-config", JSONCoding.encode(config, what: "init config"))
+            var map = descriptors
+            map[InitDescriptors.config(config.preserveFds)] = configFd
+            return map
+        }
         do {
             if ExecutableProtection.runningBinaryIsProtected() {
                 if Sys.threadCount() == 1 {
@@ -278,15 +269,18 @@ public struct Runtime: Sendable {
                         } catch {
                             _exit(1)
                         }
+                        // The sources are this process' copies (close-on-exec, but the init does not exec): a
+                        // copy of the sync socket left open would keep the runtime from seeing it close.
+                        for source in Set(descriptors.values) where descriptors[source] == nil { close(source) }
                         ContainerInit.main(config: config)
                     }
                     return pid
                 }
-                return try Spawn.start(Self.selfExecutable, arguments, environment: environment, descriptors: descriptors)
+                return try Spawn.start(Self.selfExecutable, arguments, environment: environment, descriptors: withConfig())
             }
             let copy = try ExecutableProtection.sealedCopyOfRunningBinary()
             defer { close(copy) }
-            var withBinary = descriptors
+            var withBinary = try withConfig()
             let slot = InitDescriptors.binary(config.preserveFds)
             withBinary[slot] = copy
             return try Spawn.start("/proc/self/fd/\(slot)", arguments, environment: environment, descriptors: withBinary)

@@ -30,21 +30,52 @@ struct Exec: ParsableCommand {
 
     /// runc exits 255 when exec itself fails (not the exec'd process).
     func run() throws {
+        throw ExitCode(try request.run())
+    }
+
+    /// The flags and arguments as a plain request.
+    var request: ExecRequest {
+        ExecRequest(process: process, tty: tty, detach: detach, pidFile: pidFile, consoleSocket: consoleSocket,
+                    env: env, cwd: cwd, user: user, additionalGids: additionalGids, cap: cap, noNewPrivs: noNewPrivs,
+                    preserveFds: preserveFds, id: id, command: command)
+    }
+}
+
+/// What `podrun exec` was asked to do, however its arguments were parsed.
+struct ExecRequest {
+    var process: String? = nil
+    var tty = false
+    var detach = false
+    var pidFile: String? = nil
+    var consoleSocket: String? = nil
+    var env: [String] = []
+    var cwd: String? = nil
+    var user: String? = nil
+    var additionalGids: [UInt32] = []
+    var cap: [String] = []
+    var noNewPrivs = false
+    var preserveFds = 0
+    var id: String
+    var command: [String] = []
+
+    /// Runs the exec; returns the exit code: the process' (0 with --detach), or 255 when exec itself fails with a
+    /// `PodrunError` (as runc), after reporting it.
+    func run() throws -> Int32 {
         do {
-            try execute()
+            return try execute()
         } catch let error as PodrunError {
             Podrun.report(error)
-            throw ExitCode(255)
+            return 255
         }
     }
 
-    private func execute() throws {
+    private func execute() throws -> Int32 {
         let runtime = GlobalOptions.current.makeRuntime()
         let processSpec = try makeProcess(runtime)
         let options = Runtime.ExecOptions(pidFile: pidFile, consoleSocket: consoleSocket, preserveFds: preserveFds)
         if detach {
             _ = try runtime.exec(id: id, process: processSpec, options: options)
-            return
+            return 0
         }
         let supervisor = try Supervisor()
         var master: Int32? = nil
@@ -58,7 +89,7 @@ struct Exec: ParsableCommand {
         } else {
             pid = try runtime.exec(id: id, process: processSpec, options: options)
         }
-        throw ExitCode(supervisor.wait(for: pid, master: master))
+        return supervisor.wait(for: pid, master: master)
     }
 
     /// The process: from --process, or the container's process with the command and the flags applied.
