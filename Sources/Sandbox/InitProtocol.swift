@@ -4,7 +4,8 @@ import PodrunCore
 
 /// The messages between the runtime (`create`, `exec`) and its `podrun init` processes, over a seqpacket socket.
 public enum InitMessage: Codable, Sendable {
-    /// Runtime -> init: the init is in its cgroup; go on.
+    /// Runtime -> init: the init is in its cgroup; go on. With `joinsCgroupAfterFork`, sent a second time to the
+    /// container's process once that is in its cgroup.
     case proceed
     /// Init -> runtime: it made a user namespace; write the uid and gid maps of this pid.
     case requestMappings(pid: Int32)
@@ -55,10 +56,18 @@ public struct InitConfig: Codable, Sendable {
     /// The host folder of each cgroup hierarchy for the container (mount point name -> host path), used to
     /// bind the container's own cgroups at a `cgroup` mount without a cgroup namespace.
     public var cgroupMounts: [CgroupBind]
+    /// Create: the runtime moves the container's process (not the init) into the cgroup, while that process
+    /// mounts its rootfs, and sends `proceed` when done; the process waits for it before hooks or anything of
+    /// the container runs. Moving a task between v1 cgroups waits for an RCU grace period (about 10 ms here),
+    /// which this overlaps with the set-up. Not with a cgroup namespace, whose root is the cgroup of the process
+    /// that makes it (the init, which must then be in place first).
+    public var joinsCgroupAfterFork: Bool
 
     public init(mode: Mode, containerID: String, process: Process, spec: Spec, rootfs: String, bundle: String,
                 stateDirectory: String, capabilities: CapabilitySets, seccomp: CompiledSeccomp?,
-                noPivot: Bool, preserveFds: Int, targetPid: Int32? = nil, cgroupMounts: [CgroupBind] = []) {
+                noPivot: Bool, preserveFds: Int, targetPid: Int32? = nil, cgroupMounts: [CgroupBind] = [],
+                joinsCgroupAfterFork: Bool = false) {
+        self.joinsCgroupAfterFork = joinsCgroupAfterFork
         self.mode = mode
         self.containerID = containerID
         self.process = process

@@ -141,7 +141,8 @@ public struct Runtime: Sendable {
         let (capabilities, seccomp) = try compileSecurity(process, spec: spec)
         let config = InitConfig(mode: .create, containerID: id, process: process, spec: spec, rootfs: rootfs,
                                 bundle: bundle, stateDirectory: directory, capabilities: capabilities, seccomp: seccomp, noPivot: options.noPivot, preserveFds: options.preserveFds,
-                                cgroupMounts: try cgroupBinds(cgroup))
+                                cgroupMounts: try cgroupBinds(cgroup),
+                                joinsCgroupAfterFork: spec.linux?.namespaces?.contains { $0.type == .cgroup } != true)
         let child = try startInit(config, consoleFd: consoleFd, cgroup: cgroup, cleanup: cleanup)
         return ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, pid: child.pid,
                                pidStartTime: child.startTime, created: Timestamp.nowRFC3339Nano(),
@@ -176,7 +177,7 @@ public struct Runtime: Sendable {
             var status: Int32 = 0
             waitpid(initPid, &status, 0)
         }
-        try cgroup.apply(pid: initPid)
+        if !config.joinsCgroupAfterFork { try cgroup.apply(pid: initPid) }
         try channel.send(.proceed)
 
         // Read until every copy of the init's socket is closed: after `ready`, a successful exec (or the wait on
@@ -216,6 +217,14 @@ public struct Runtime: Sendable {
                         _ = ProcessTable.waitForExit(pidfd: pidfd, timeoutMilliseconds: 5000)
                         close(pidfd)
                     }
+                }
+                if config.joinsCgroupAfterFork {
+                    do {
+                        try cgroup.apply(pid: pid)
+                    } catch where !ProcessTable.isAlive(pid, startTime: startTime) {
+                        // It failed already; its own message (or its socket closing) follows.
+                    }
+                    try? channel.send(.proceed)
                 }
             case .ready:
                 ready = true
