@@ -21,7 +21,7 @@ extension Runtime {
 
     /// The runtime-spec state of container `id`, with runc's extra fields.
     public func state(id: String) throws -> State {
-        let record = try store.load(id)
+        let record = try store.loadSummary(id)
         return state(of: record)
     }
 
@@ -35,7 +35,7 @@ extension Runtime {
 
     /// Lets a created container's process exec its program.
     public func start(id: String) throws {
-        try start(try store.load(id))
+        try start(try store.loadSummary(id))
     }
 
     /// Lets a created container's process exec its program, from its record as just loaded or made (`run`
@@ -79,7 +79,7 @@ extension Runtime {
 
     /// Sends `signal` to the container's first process, or with `all` to every process in its cgroup.
     public func kill(id: String, signal: Int32, all: Bool = false) throws {
-        let record = try store.load(id)
+        let record = try store.loadSummary(id)
         let current = status(of: record)
         guard current != .stopped else { throw PodrunError(.invalidState, "container not running") }
         if all {
@@ -97,7 +97,7 @@ extension Runtime {
     public func delete(id: String, force: Bool) throws {
         let record: ContainerRecord
         do {
-            record = try store.load(id)
+            record = try store.loadSummary(id)
         } catch let e as PodrunError where e.code == .notFound {
             // A create that was killed midway can leave a folder without state: remove it.
             if (try? ContainerID.validate(id)) != nil { try? store.remove(id) }
@@ -172,12 +172,12 @@ extension Runtime {
 
     /// Every container's state, sorted by id; containers whose state cannot be read are skipped.
     public func list() throws -> [State] {
-        try store.ids().compactMap { id in (try? store.load(id)).map { state(of: $0) } }
+        try store.ids().compactMap { id in (try? store.loadSummary(id)).map { state(of: $0) } }
     }
 
     /// The pids of every process in the container's cgroup.
     public func pids(id: String) throws -> [Int32] {
-        let record = try store.load(id)
+        let record = try store.loadSummary(id)
         let cgroup = try record.cgroup()
         return try cgroup.pids().sorted()
     }
