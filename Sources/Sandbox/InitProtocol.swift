@@ -23,6 +23,45 @@ public enum InitMessage: Codable, Sendable {
     case failed(PodrunError)
 }
 
+extension InitMessage: SyncMessage {
+    /// A tag byte, then for messages with a pid its four bytes (little-endian); `failed` goes as JSON.
+    public var compactBytes: [UInt8]? {
+        func withPid(_ tag: UInt8, _ pid: Int32) -> [UInt8] {
+            let bits = UInt32(bitPattern: pid)
+            return [tag, UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+                    UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24)]
+        }
+        switch self {
+        case .proceed: return [1]
+        case .requestMappings(let pid): return withPid(2, pid)
+        case .mappingsDone: return [3]
+        case .pid(let pid): return withPid(4, pid)
+        case .runHooks: return [5]
+        case .hooksDone(let pid): return withPid(6, pid)
+        case .ready: return [7]
+        case .failed: return nil
+        }
+    }
+
+    public init?(compactBytes bytes: [UInt8]) {
+        func pid() -> Int32? {
+            guard bytes.count == 5 else { return nil }
+            let bits = UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24
+            return Int32(bitPattern: bits)
+        }
+        switch (bytes.first, bytes.count) {
+        case (1, 1): self = .proceed
+        case (2, 5): guard let p = pid() else { return nil }; self = .requestMappings(pid: p)
+        case (3, 1): self = .mappingsDone
+        case (4, 5): guard let p = pid() else { return nil }; self = .pid(p)
+        case (5, 1): self = .runHooks
+        case (6, 5): guard let p = pid() else { return nil }; self = .hooksDone(pid: p)
+        case (7, 1): self = .ready
+        default: return nil
+        }
+    }
+}
+
 /// What `podrun init` is told to do, passed in a memfd.
 public struct InitConfig: Codable, Sendable {
     /// Whether the init makes a new container or joins a running one.
