@@ -71,10 +71,11 @@ struct ExecRequest {
 
     private func execute() throws -> Int32 {
         let runtime = GlobalOptions.current.makeRuntime()
-        let processSpec = try makeProcess(runtime)
+        let (processSpec, loaded) = try makeProcess(runtime)
+        let record = try loaded ?? runtime.store.load(id)
         let options = Runtime.ExecOptions(pidFile: pidFile, consoleSocket: consoleSocket, preserveFds: preserveFds)
         if detach {
-            _ = try runtime.exec(id: id, process: processSpec, options: options)
+            _ = try runtime.exec(record, process: processSpec, options: options)
             return 0
         }
         let supervisor = try Supervisor()
@@ -83,19 +84,20 @@ struct ExecRequest {
         if processSpec.terminal == true && consoleSocket == nil {
             let (mine, theirs) = try SyncChannel<InitMessage>.pair()
             defer { close(mine) }
-            pid = try runtime.exec(id: id, process: processSpec, options: options, consoleReceiver: theirs)
+            pid = try runtime.exec(record, process: processSpec, options: options, consoleReceiver: theirs)
             close(theirs)
             master = try SyncChannel<InitMessage>(fd: mine).receiveDescriptor()
         } else {
-            pid = try runtime.exec(id: id, process: processSpec, options: options)
+            pid = try runtime.exec(record, process: processSpec, options: options)
         }
         return supervisor.wait(for: pid, master: master)
     }
 
-    /// The process: from --process, or the container's process with the command and the flags applied.
-    private func makeProcess(_ runtime: Runtime) throws -> Process {
+    /// The process: from --process, or the container's process with the command and the flags applied; and
+    /// the container's record when it was loaded for that.
+    private func makeProcess(_ runtime: Runtime) throws -> (Process, ContainerRecord?) {
         if let process {
-            return try Process.decode(from: FileIO.readBytes(process))
+            return (try Process.decode(from: FileIO.readBytes(process)), nil)
         }
         var args = command
         if args.first == "--" { args.removeFirst() }
@@ -124,6 +126,6 @@ struct ExecRequest {
             caps.permitted = (caps.permitted ?? []) + cap
             p.capabilities = caps
         }
-        return p
+        return (p, record)
     }
 }
