@@ -278,9 +278,13 @@ public struct Runtime: Sendable {
                         } catch {
                             _exit(1)
                         }
-                        // The sources are this process' copies (close-on-exec, but the init does not exec): a
-                        // copy of the sync socket left open would keep the runtime from seeing it close.
-                        for source in Set(descriptors.values) where descriptors[source] == nil { close(source) }
+                        // Only the fixed layout stays open, as in an exec'd init: the init does not exec, so
+                        // close-on-exec closes nothing. A copy of the sync socket left open would keep the runtime
+                        // from seeing it close; a descriptor of the caller's (a pipe or socket it waits on) would
+                        // stay open in the created container until `start`.
+                        let highest = descriptors.keys.max() ?? 2
+                        for fd in Int32(3)..<highest + 1 where descriptors[fd] == nil { close(fd) }
+                        _ = podrun_close_range(UInt32(highest + 1), UInt32.max, 0)
                         ContainerInit.main(config: config)
                     }
                     return pid
