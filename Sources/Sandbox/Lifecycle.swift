@@ -69,7 +69,9 @@ extension Runtime {
             }
         }
         unlink(fifoPath)
-        // Poststart hooks: a failure is a warning, the container runs on (runtime-spec).
+        // Poststart hooks: a failure is a warning, the container runs on (runtime-spec). The state they read
+        // (a status check, the owner's name) is only made when there are some.
+        guard !HookRunner.hooks(.poststart, in: record.spec.hooks).isEmpty else { return }
         do {
             try HookRunner.run(.poststart, record.spec.hooks, state: state(of: record))
         } catch let e as PodrunError {
@@ -159,12 +161,14 @@ extension Runtime {
             }
         }
         if let lastError { throw lastError }
-        var stopped = state(of: record)
-        stopped.status = .stopped
-        do {
-            try HookRunner.run(.poststop, record.spec.hooks, state: stopped)
-        } catch let e as PodrunError {
-            log.log(.warning, e.description)
+        if !HookRunner.hooks(.poststop, in: record.spec.hooks).isEmpty {
+            var stopped = state(of: record)
+            stopped.status = .stopped
+            do {
+                try HookRunner.run(.poststop, record.spec.hooks, state: stopped)
+            } catch let e as PodrunError {
+                log.log(.warning, e.description)
+            }
         }
         if let storage = record.storage { try ContainerStorage.release(folder: storage) }
         try store.remove(record.id)
