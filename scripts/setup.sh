@@ -3,7 +3,8 @@
 #
 #   sudo bash scripts/setup.sh [--release] [--no-build]
 #
-#   --release   also build a release binary linked with --static-swift-stdlib (.build/release/podrun)
+#   --release   also build a fully static release binary (.build/release/podrun): no dynamic loader, no
+#               shared libraries to map and relocate at each start (see bench/README.md)
 #   --no-build  install packages and fixtures only; do not run `swift build`
 #
 # Steps: install the Debian packages the build and the tests need (apt-get update + install, only
@@ -26,11 +27,13 @@ done
 log() { echo "==> $*"; }
 
 # --- Debian packages ------------------------------------------------------------------------------
-# build: C libraries the Swift package links (libseccomp, libcap, libarchive) found by pkg-config.
+# build: C libraries the Swift package links (libseccomp, libcap, libarchive) found by pkg-config, and the
+# static archives of libarchive's dependencies for the static release binary (acl, zstd, lz4).
 # tests and demo: reference runtimes (runc, crun), containerd (its runc shim drives podrun), the
 # busybox fixture, image tools, benchmarks, JSON, networking and process tools, unshare/nsenter.
 packages=(
     libseccomp-dev libcap-dev libarchive-dev pkg-config
+    libacl1-dev libzstd-dev liblz4-dev
     runc crun containerd
     busybox-static util-linux procps iproute2 iptables containernetworking-plugins
     umoci skopeo
@@ -74,8 +77,15 @@ if $build; then
     log "swift build (debug)"
     swift build
     if $release; then
-        log "swift build -c release --static-swift-stdlib"
-        swift build -c release --static-swift-stdlib
+        # A static executable starts in about 1 ms where the static-stdlib PIE took 6 to 7: no ld.so, no 19
+        # shared libraries (libarchive's tree alone cost about 0.8 ms), no relative relocations. The C
+        # libraries go in as archives, in one group since they refer to each other.
+        static_libs=(archive nettle acl lzma zstd lz4 bz2 z xml2 icui18n icuuc icudata seccomp cap stdc++ m)
+        link_flags=(-Xlinker --start-group)
+        for l in "${static_libs[@]}"; do link_flags+=(-Xlinker "-l$l"); done
+        link_flags+=(-Xlinker --end-group)
+        log "swift build -c release -static-executable"
+        swift build -c release -Xswiftc -static-executable "${link_flags[@]}"
     fi
 fi
 

@@ -25,30 +25,32 @@ public struct CgroupHierarchy: Sendable, Equatable {
         self.isUnified = isUnified
     }
 
+    /// The v1 controllers a hierarchy is known by (others in the options are mount options).
+    static let knownControllers: Set<String> = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
+                                                "pids", "hugetlb", "net_cls", "net_prio", "perf_event", "rdma", "misc"]
+
     /// The cgroup hierarchies mounted under `root`, from the text of /proc/self/mountinfo.
+    ///
+    /// Runs on every container command: lines are split once, on bytes, and only cgroup mounts are looked at.
     public static func parse(mountinfo: String, root: String = "/sys/fs/cgroup") -> [CgroupHierarchy] {
         var out: [CgroupHierarchy] = []
-        for line in mountinfo.split(separator: "\n") {
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            guard halves.count == 2 else { continue }
-            let left = halves[0].split(separator: " ")
-            let right = halves[1].split(separator: " ")
-            guard left.count >= 5, right.count >= 3 else { continue }
-            let mountPoint = String(left[4])
-            guard mountPoint == root || mountPoint.hasPrefix(root + "/") else { continue }
-            switch right[0] {
-            case "cgroup2":
+        for line in mountinfo.utf8.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: " "))
+            // The optional fields end at a lone "-"; then come the filesystem type, the source, the super options.
+            guard let dash = fields.firstIndex(where: { $0.count == 1 && $0.first == UInt8(ascii: "-") }),
+                  dash >= 5, fields.count >= dash + 4 else { continue }
+            let fsType = fields[dash + 1]
+            let isCgroup2 = fsType.elementsEqual("cgroup2".utf8)
+            guard isCgroup2 || fsType.elementsEqual("cgroup".utf8) else { continue }
+            guard let mountPoint = String(fields[4]), mountPoint == root || mountPoint.hasPrefix(root + "/") else { continue }
+            if isCgroup2 {
                 out.append(CgroupHierarchy(mountPoint: mountPoint, controllers: [], isUnified: true))
-            case "cgroup":
-                let known: Set<String> = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids",
-                                          "hugetlb", "net_cls", "net_prio", "perf_event", "rdma", "misc"]
-                let controllers = right[2].split(separator: ",").map(String.init)
-                    .filter { known.contains($0) || $0.hasPrefix("name=") }
-                if !controllers.isEmpty {
-                    out.append(CgroupHierarchy(mountPoint: mountPoint, controllers: controllers, isUnified: false))
-                }
-            default:
                 continue
+            }
+            let controllers = fields[dash + 3].split(separator: UInt8(ascii: ",")).compactMap { String($0) }
+                .filter { knownControllers.contains($0) || $0.hasPrefix("name=") }
+            if !controllers.isEmpty {
+                out.append(CgroupHierarchy(mountPoint: mountPoint, controllers: controllers, isUnified: false))
             }
         }
         return out

@@ -2,9 +2,20 @@ import CPodrunShim
 import Glibc
 import PodrunCore
 
+/// A message a `SyncChannel` carries: in a few bytes when it has a compact form, else as JSON.
+///
+/// The compact form keeps `JSONEncoder`/`JSONDecoder` (and their first-use cost in a fresh process: type
+/// metadata and conformance look-ups, about a millisecond) off the path of every container start.
+public protocol SyncMessage: Codable {
+    /// The message's compact bytes (the first byte never `{`), or nil to send it as JSON.
+    var compactBytes: [UInt8]? { get }
+    /// The message read from its compact bytes; nil when they are not one.
+    init?(compactBytes: [UInt8])
+}
+
 /// A typed message channel over one end of a `SOCK_SEQPACKET` socketpair: each `send` is one datagram holding
-/// one JSON-encoded message, so the runtime and its init processes never see half a message.
-public struct SyncChannel<Message: Codable>: Sendable {
+/// one message (compact or JSON), so the runtime and its init processes never see half a message.
+public struct SyncChannel<Message: SyncMessage>: Sendable {
     /// The socket descriptor.
     public let fd: Int32
 
@@ -24,7 +35,7 @@ public struct SyncChannel<Message: Codable>: Sendable {
 
     /// Sends one message.
     public func send(_ message: Message) throws {
-        let bytes = try JSONCoding.encode(message, what: "sync message")
+        let bytes = try message.compactBytes ?? JSONCoding.encode(message, what: "sync message")
         let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         guard n == bytes.count else { throw PodrunError.system("send sync message") }
     }
@@ -38,7 +49,14 @@ public struct SyncChannel<Message: Codable>: Sendable {
         } while n < 0 && errno == EINTR
         guard n >= 0 else { throw PodrunError.system("receive sync message") }
         if n == 0 { return nil }
-        return try JSONCoding.decode(Message.self, from: Array(buffer[0..<n]), what: "sync message")
+        let bytes = Array(buffer[0..<n])
+        if bytes[0] != UInt8(ascii: "{") {
+            guard let message = Message(compactBytes: bytes) else {
+                throw PodrunError(.internalError, "decode sync message", cause: "unknown compact message \(bytes)")
+            }
+            return message
+        }
+        return try JSONCoding.decode(Message.self, from: bytes, what: "sync message")
     }
 
     /// Sends a descriptor (SCM_RIGHTS).

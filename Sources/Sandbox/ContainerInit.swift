@@ -30,7 +30,6 @@ public enum ContainerInit {
     /// Runs the init in a forked child of the runtime, whose descriptors are already in the fixed layout.
     public static func main(config: InitConfig) -> Never {
         let channel = SyncChannel<InitMessage>(fd: InitDescriptors.sync(config.preserveFds))
-        close(InitDescriptors.config(config.preserveFds))
         do {
             try start(config, channel: channel)
         } catch {
@@ -140,6 +139,11 @@ public enum ContainerInit {
 
         let builder = try RootfsBuilder(config: config)
         try builder.mountAll()
+        if config.joinsCgroupAfterFork {
+            guard case .proceed? = try channel.receive() else {
+                throw PodrunError(.internalError, "runtime went away before the container joined its cgroup")
+            }
+        }
         // Hooks run between the mounts and pivot_root: prestart and createRuntime in the runtime's namespaces,
         // then createContainer here, in the container's (with host paths still reachable, as runc does).
         var hostPid: Int32 = 0

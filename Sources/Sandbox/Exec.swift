@@ -20,7 +20,13 @@ extension Runtime {
 
     /// Runs `process` inside running container `id`; returns the new process' pid once it has exec'd.
     public func exec(id: String, process: Process, options: ExecOptions, consoleReceiver: Int32? = nil) throws -> Int32 {
-        let record = try store.load(id)
+        try exec(try store.load(id), process: process, options: options, consoleReceiver: consoleReceiver)
+    }
+
+    /// Runs `process` inside the container of `record` (as just loaded with `store.load`, the full record).
+    public func exec(_ record: ContainerRecord, process: Process, options: ExecOptions,
+                     consoleReceiver: Int32? = nil) throws -> Int32 {
+        let id = record.id
         switch status(of: record) {
         case .running, .created: break
         case .paused: throw PodrunError(.invalidState, "cannot exec in a paused container")

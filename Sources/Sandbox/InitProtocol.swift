@@ -4,7 +4,8 @@ import PodrunCore
 
 /// The messages between the runtime (`create`, `exec`) and its `podrun init` processes, over a seqpacket socket.
 public enum InitMessage: Codable, Sendable {
-    /// Runtime -> init: the init is in its cgroup; go on.
+    /// Runtime -> init: the init is in its cgroup; go on. With `joinsCgroupAfterFork`, sent a second time to the
+    /// container's process once that is in its cgroup.
     case proceed
     /// Init -> runtime: it made a user namespace; write the uid and gid maps of this pid.
     case requestMappings(pid: Int32)
@@ -20,6 +21,45 @@ public enum InitMessage: Codable, Sendable {
     case ready
     /// Init -> runtime: setting up failed.
     case failed(PodrunError)
+}
+
+extension InitMessage: SyncMessage {
+    /// A tag byte, then for messages with a pid its four bytes (little-endian); `failed` goes as JSON.
+    public var compactBytes: [UInt8]? {
+        func withPid(_ tag: UInt8, _ pid: Int32) -> [UInt8] {
+            let bits = UInt32(bitPattern: pid)
+            return [tag, UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+                    UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24)]
+        }
+        switch self {
+        case .proceed: return [1]
+        case .requestMappings(let pid): return withPid(2, pid)
+        case .mappingsDone: return [3]
+        case .pid(let pid): return withPid(4, pid)
+        case .runHooks: return [5]
+        case .hooksDone(let pid): return withPid(6, pid)
+        case .ready: return [7]
+        case .failed: return nil
+        }
+    }
+
+    public init?(compactBytes bytes: [UInt8]) {
+        func pid() -> Int32? {
+            guard bytes.count == 5 else { return nil }
+            let bits = UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24
+            return Int32(bitPattern: bits)
+        }
+        switch (bytes.first, bytes.count) {
+        case (1, 1): self = .proceed
+        case (2, 5): guard let p = pid() else { return nil }; self = .requestMappings(pid: p)
+        case (3, 1): self = .mappingsDone
+        case (4, 5): guard let p = pid() else { return nil }; self = .pid(p)
+        case (5, 1): self = .runHooks
+        case (6, 5): guard let p = pid() else { return nil }; self = .hooksDone(pid: p)
+        case (7, 1): self = .ready
+        default: return nil
+        }
+    }
 }
 
 /// What `podrun init` is told to do, passed in a memfd.
@@ -55,10 +95,18 @@ public struct InitConfig: Codable, Sendable {
     /// The host folder of each cgroup hierarchy for the container (mount point name -> host path), used to
     /// bind the container's own cgroups at a `cgroup` mount without a cgroup namespace.
     public var cgroupMounts: [CgroupBind]
+    /// Create: the runtime moves the container's process (not the init) into the cgroup, while that process
+    /// mounts its rootfs, and sends `proceed` when done; the process waits for it before hooks or anything of
+    /// the container runs. Moving a task between v1 cgroups waits for an RCU grace period (about 10 ms here),
+    /// which this overlaps with the set-up. Not with a cgroup namespace, whose root is the cgroup of the process
+    /// that makes it (the init, which must then be in place first).
+    public var joinsCgroupAfterFork: Bool
 
     public init(mode: Mode, containerID: String, process: Process, spec: Spec, rootfs: String, bundle: String,
                 stateDirectory: String, capabilities: CapabilitySets, seccomp: CompiledSeccomp?,
-                noPivot: Bool, preserveFds: Int, targetPid: Int32? = nil, cgroupMounts: [CgroupBind] = []) {
+                noPivot: Bool, preserveFds: Int, targetPid: Int32? = nil, cgroupMounts: [CgroupBind] = [],
+                joinsCgroupAfterFork: Bool = false) {
+        self.joinsCgroupAfterFork = joinsCgroupAfterFork
         self.mode = mode
         self.containerID = containerID
         self.process = process

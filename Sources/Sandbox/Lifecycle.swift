@@ -21,7 +21,7 @@ extension Runtime {
 
     /// The runtime-spec state of container `id`, with runc's extra fields.
     public func state(id: String) throws -> State {
-        let record = try store.load(id)
+        let record = try store.loadSummary(id)
         return state(of: record)
     }
 
@@ -35,7 +35,13 @@ extension Runtime {
 
     /// Lets a created container's process exec its program.
     public func start(id: String) throws {
-        let record = try store.load(id)
+        try start(try store.loadSummary(id))
+    }
+
+    /// Lets a created container's process exec its program, from its record as just loaded or made (`run`
+    /// need not read back what `create` wrote).
+    public func start(_ record: ContainerRecord) throws {
+        let id = record.id
         let lock = try store.lock(id)
         defer { close(lock) }
         switch status(of: record) {
@@ -63,7 +69,9 @@ extension Runtime {
             }
         }
         unlink(fifoPath)
-        // Poststart hooks: a failure is a warning, the container runs on (runtime-spec).
+        // Poststart hooks: a failure is a warning, the container runs on (runtime-spec). The state they read
+        // (a status check, the owner's name) is only made when there are some.
+        guard !HookRunner.hooks(.poststart, in: record.spec.hooks).isEmpty else { return }
         do {
             try HookRunner.run(.poststart, record.spec.hooks, state: state(of: record))
         } catch let e as PodrunError {
@@ -73,7 +81,7 @@ extension Runtime {
 
     /// Sends `signal` to the container's first process, or with `all` to every process in its cgroup.
     public func kill(id: String, signal: Int32, all: Bool = false) throws {
-        let record = try store.load(id)
+        let record = try store.loadSummary(id)
         let current = status(of: record)
         guard current != .stopped else { throw PodrunError(.invalidState, "container not running") }
         if all {
@@ -91,13 +99,19 @@ extension Runtime {
     public func delete(id: String, force: Bool) throws {
         let record: ContainerRecord
         do {
-            record = try store.load(id)
+            record = try store.loadSummary(id)
         } catch let e as PodrunError where e.code == .notFound {
             // A create that was killed midway can leave a folder without state: remove it.
             if (try? ContainerID.validate(id)) != nil { try? store.remove(id) }
             if force { return }
             throw e
         }
+        try delete(record, force: force)
+    }
+
+    /// Removes a container, from its record as just loaded or made.
+    public func delete(_ record: ContainerRecord, force: Bool) throws {
+        let id = record.id
         let lock = try store.lock(id)
         defer { close(lock) }
         let current = status(of: record)
@@ -147,12 +161,14 @@ extension Runtime {
             }
         }
         if let lastError { throw lastError }
-        var stopped = state(of: record)
-        stopped.status = .stopped
-        do {
-            try HookRunner.run(.poststop, record.spec.hooks, state: stopped)
-        } catch let e as PodrunError {
-            log.log(.warning, e.description)
+        if !HookRunner.hooks(.poststop, in: record.spec.hooks).isEmpty {
+            var stopped = state(of: record)
+            stopped.status = .stopped
+            do {
+                try HookRunner.run(.poststop, record.spec.hooks, state: stopped)
+            } catch let e as PodrunError {
+                log.log(.warning, e.description)
+            }
         }
         if let storage = record.storage { try ContainerStorage.release(folder: storage) }
         try store.remove(record.id)
@@ -160,12 +176,12 @@ extension Runtime {
 
     /// Every container's state, sorted by id; containers whose state cannot be read are skipped.
     public func list() throws -> [State] {
-        try store.ids().compactMap { id in (try? store.load(id)).map { state(of: $0) } }
+        try store.ids().compactMap { id in (try? store.loadSummary(id)).map { state(of: $0) } }
     }
 
     /// The pids of every process in the container's cgroup.
     public func pids(id: String) throws -> [Int32] {
-        let record = try store.load(id)
+        let record = try store.loadSummary(id)
         let cgroup = try record.cgroup()
         return try cgroup.pids().sorted()
     }

@@ -141,7 +141,8 @@ public struct Runtime: Sendable {
         let (capabilities, seccomp) = try compileSecurity(process, spec: spec)
         let config = InitConfig(mode: .create, containerID: id, process: process, spec: spec, rootfs: rootfs,
                                 bundle: bundle, stateDirectory: directory, capabilities: capabilities, seccomp: seccomp, noPivot: options.noPivot, preserveFds: options.preserveFds,
-                                cgroupMounts: try cgroupBinds(cgroup))
+                                cgroupMounts: try cgroupBinds(cgroup),
+                                joinsCgroupAfterFork: spec.linux?.namespaces?.contains { $0.type == .cgroup } != true)
         let child = try startInit(config, consoleFd: consoleFd, cgroup: cgroup, cleanup: cleanup)
         return ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, pid: child.pid,
                                pidStartTime: child.startTime, created: Timestamp.nowRFC3339Nano(),
@@ -156,45 +157,27 @@ public struct Runtime: Sendable {
         let (parentEnd, childEnd) = try SyncChannel<InitMessage>.pair()
         let channel = SyncChannel<InitMessage>(fd: parentEnd)
         defer { close(parentEnd) }
-        let configJSON: [UInt8]
-        do {
-            configJSON = try JSONCoding.encode(config, what: "init config")
-        } catch {
-            close(childEnd)
-            throw error
-        }
-        let configFd: Int32
-        do {
-            configFd = try Sys.memfd("podrun-init-config", configJSON)
-        } catch {
-            close(childEnd)
-            throw error
-        }
         let preserve = config.preserveFds
         let stateDirectory = open(config.stateDirectory, RootedDirectory.O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard stateDirectory >= 0 else {
             close(childEnd)
-            close(configFd)
             throw PodrunError.system("open", path: config.stateDirectory)
         }
         defer { close(stateDirectory) }
         var descriptors: [Int32: Int32] = [InitDescriptors.sync(preserve): childEnd,
-                                           InitDescriptors.config(preserve): configFd,
                                            InitDescriptors.stateDirectory(preserve): stateDirectory]
         if let consoleFd { descriptors[InitDescriptors.console(preserve)] = consoleFd }
         for fd in 0..<preserve { descriptors[Int32(3 + fd)] = Int32(3 + fd) }
         let initPid = try launchInit(config, descriptors: descriptors, closeInChild: [parentEnd], onError: {
             close(childEnd)
-            close(configFd)
         })
         close(childEnd)
-        close(configFd)
         cleanup.add {
             Glibc.kill(initPid, SIGKILL)
             var status: Int32 = 0
             waitpid(initPid, &status, 0)
         }
-        try cgroup.apply(pid: initPid)
+        if !config.joinsCgroupAfterFork { try cgroup.apply(pid: initPid) }
         try channel.send(.proceed)
 
         // Read until every copy of the init's socket is closed: after `ready`, a successful exec (or the wait on
@@ -235,6 +218,14 @@ public struct Runtime: Sendable {
                         close(pidfd)
                     }
                 }
+                if config.joinsCgroupAfterFork {
+                    do {
+                        try cgroup.apply(pid: pid)
+                    } catch where !ProcessTable.isAlive(pid, startTime: startTime) {
+                        // It failed already; its own message (or its socket closing) follows.
+                    }
+                    try? channel.send(.proceed)
+                }
             case .ready:
                 ready = true
             case .failed(let error):
@@ -266,6 +257,15 @@ public struct Runtime: Sendable {
                             onError: () -> Void) throws -> pid_t {
         let arguments = ["podrun", "init"]
         let environment = ["\(InitDescriptors.environmentKey)=\(config.preserveFds)"]
+        var configFd: Int32 = -1
+        defer { if configFd >= 0 { close(configFd) } }
+        // An exec'd init reads its config as JSON from a memfd; a forked one has it in memory already.
+        func withConfig() throws -> [Int32: Int32] {
+            configFd = try Sys.memfd("podrun-init-config", JSONCoding.encode(config, what: "init config"))
+            var map = descriptors
+            map[InitDescriptors.config(config.preserveFds)] = configFd
+            return map
+        }
         do {
             if ExecutableProtection.runningBinaryIsProtected() {
                 if Sys.threadCount() == 1 {
@@ -278,19 +278,22 @@ public struct Runtime: Sendable {
                         } catch {
                             _exit(1)
                         }
-                        // Without an exec, close-on-exec closes nothing: the originals of the installed
-                        // descriptors must go here, or a second copy of the sync socket keeps the parent
-                        // waiting for its end-of-file forever.
-                        for source in Set(descriptors.values) where descriptors[source] == nil { close(source) }
+                        // Only the fixed layout stays open, as in an exec'd init: the init does not exec, so
+                        // close-on-exec closes nothing. A copy of the sync socket left open would keep the runtime
+                        // from seeing it close; a descriptor of the caller's (a pipe or socket it waits on) would
+                        // stay open in the created container until `start`.
+                        let highest = descriptors.keys.max() ?? 2
+                        for fd in Int32(3)..<highest + 1 where descriptors[fd] == nil { close(fd) }
+                        _ = podrun_close_range(UInt32(highest + 1), UInt32.max, 0)
                         ContainerInit.main(config: config)
                     }
                     return pid
                 }
-                return try Spawn.start(Self.selfExecutable, arguments, environment: environment, descriptors: descriptors)
+                return try Spawn.start(Self.selfExecutable, arguments, environment: environment, descriptors: withConfig())
             }
             let copy = try ExecutableProtection.sealedCopyOfRunningBinary()
             defer { close(copy) }
-            var withBinary = descriptors
+            var withBinary = try withConfig()
             let slot = InitDescriptors.binary(config.preserveFds)
             withBinary[slot] = copy
             return try Spawn.start("/proc/self/fd/\(slot)", arguments, environment: environment, descriptors: withBinary)

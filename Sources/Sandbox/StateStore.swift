@@ -35,13 +35,25 @@ public struct StateStore: Sendable {
     /// Loads the record of container `id`; `.notFound` ("container does not exist") if there is none.
     public func load(_ id: String) throws -> ContainerRecord {
         try ContainerID.validate(id)
-        let bytes: [UInt8]
+        let bytes = try readState(id)
+        return try JSONCoding.decode(ContainerRecord.self, from: bytes, what: "state \(stateFile(id))")
+    }
+
+    /// The record of container `id` for `start`, `kill`, `delete`, `state` and `ps`: its spec holds only the
+    /// annotations and namespaces unless it has hooks (see `ContainerRecord.summary(from:)`). Never save it.
+    public func loadSummary(_ id: String) throws -> ContainerRecord {
+        try ContainerID.validate(id)
+        let bytes = try readState(id)
+        if let tree = JSONTree.parse(bytes), let record = ContainerRecord.summary(from: tree) { return record }
+        return try JSONCoding.decode(ContainerRecord.self, from: bytes, what: "state \(stateFile(id))")
+    }
+
+    private func readState(_ id: String) throws -> [UInt8] {
         do {
-            bytes = try FileIO.readBytes(stateFile(id))
+            return try FileIO.readBytes(stateFile(id))
         } catch let e as PodrunError where e.code == .notFound {
             throw PodrunError(.notFound, "container does not exist")
         }
-        return try JSONCoding.decode(ContainerRecord.self, from: bytes, what: "state \(stateFile(id))")
     }
 
     /// Writes the record atomically.

@@ -30,21 +30,53 @@ struct Exec: ParsableCommand {
 
     /// runc exits 255 when exec itself fails (not the exec'd process).
     func run() throws {
+        throw ExitCode(try request.run())
+    }
+
+    /// The flags and arguments as a plain request.
+    var request: ExecRequest {
+        ExecRequest(process: process, tty: tty, detach: detach, pidFile: pidFile, consoleSocket: consoleSocket,
+                    env: env, cwd: cwd, user: user, additionalGids: additionalGids, cap: cap, noNewPrivs: noNewPrivs,
+                    preserveFds: preserveFds, id: id, command: command)
+    }
+}
+
+/// What `podrun exec` was asked to do, however its arguments were parsed.
+struct ExecRequest {
+    var process: String? = nil
+    var tty = false
+    var detach = false
+    var pidFile: String? = nil
+    var consoleSocket: String? = nil
+    var env: [String] = []
+    var cwd: String? = nil
+    var user: String? = nil
+    var additionalGids: [UInt32] = []
+    var cap: [String] = []
+    var noNewPrivs = false
+    var preserveFds = 0
+    var id: String
+    var command: [String] = []
+
+    /// Runs the exec; returns the exit code: the process' (0 with --detach), or 255 when exec itself fails with a
+    /// `PodrunError` (as runc), after reporting it.
+    func run() throws -> Int32 {
         do {
-            try execute()
+            return try execute()
         } catch let error as PodrunError {
             Podrun.report(error)
-            throw ExitCode(255)
+            return 255
         }
     }
 
-    private func execute() throws {
+    private func execute() throws -> Int32 {
         let runtime = GlobalOptions.current.makeRuntime()
-        let processSpec = try makeProcess(runtime)
+        let (processSpec, loaded) = try makeProcess(runtime)
+        let record = try loaded ?? runtime.store.load(id)
         let options = Runtime.ExecOptions(pidFile: pidFile, consoleSocket: consoleSocket, preserveFds: preserveFds)
         if detach {
-            _ = try runtime.exec(id: id, process: processSpec, options: options)
-            return
+            _ = try runtime.exec(record, process: processSpec, options: options)
+            return 0
         }
         let supervisor = try Supervisor()
         var master: Int32? = nil
@@ -52,19 +84,20 @@ struct Exec: ParsableCommand {
         if processSpec.terminal == true && consoleSocket == nil {
             let (mine, theirs) = try SyncChannel<InitMessage>.pair()
             defer { close(mine) }
-            pid = try runtime.exec(id: id, process: processSpec, options: options, consoleReceiver: theirs)
+            pid = try runtime.exec(record, process: processSpec, options: options, consoleReceiver: theirs)
             close(theirs)
             master = try SyncChannel<InitMessage>(fd: mine).receiveDescriptor()
         } else {
-            pid = try runtime.exec(id: id, process: processSpec, options: options)
+            pid = try runtime.exec(record, process: processSpec, options: options)
         }
-        throw ExitCode(supervisor.wait(for: pid, master: master))
+        return supervisor.wait(for: pid, master: master)
     }
 
-    /// The process: from --process, or the container's process with the command and the flags applied.
-    private func makeProcess(_ runtime: Runtime) throws -> Process {
+    /// The process: from --process, or the container's process with the command and the flags applied; and
+    /// the container's record when it was loaded for that.
+    private func makeProcess(_ runtime: Runtime) throws -> (Process, ContainerRecord?) {
         if let process {
-            return try Process.decode(from: FileIO.readBytes(process))
+            return (try Process.decode(from: FileIO.readBytes(process)), nil)
         }
         var args = command
         if args.first == "--" { args.removeFirst() }
@@ -93,6 +126,6 @@ struct Exec: ParsableCommand {
             caps.permitted = (caps.permitted ?? []) + cap
             p.capabilities = caps
         }
-        return p
+        return (p, record)
     }
 }

@@ -19,21 +19,31 @@ struct Run: ParsableCommand {
         let runtime = GlobalOptions.current.makeRuntime()
         let (id, createOptions) = try image.prepare(id: id, command: command, base: options.runtimeOptions(),
                                                     runtime: runtime)
+        let printID = image.image != nil && image.name == nil && self.id == nil
+        let code = try Self.execute(id: id, options: createOptions, detach: detach, keep: keep, printID: printID,
+                                    runtime: runtime)
+        if !detach { throw ExitCode(code) }
+    }
+
+    /// Creates and starts container `id`; with `detach` leaves it running (printing the id with `printID`) and
+    /// returns 0, else waits for it, deletes it unless `keep`, and returns its exit code.
+    static func execute(id: String, options createOptions: Runtime.CreateOptions, detach: Bool, keep: Bool,
+                        printID: Bool, runtime: Runtime) throws -> Int32 {
         if detach {
-            try runtime.create(id: id, options: createOptions)
+            let record = try runtime.create(id: id, options: createOptions)
             do {
-                try runtime.start(id: id)
+                try runtime.start(record)
             } catch {
-                try? runtime.delete(id: id, force: true)
+                try? runtime.delete(record, force: true)
                 throw error
             }
-            if image.image != nil && image.name == nil && self.id == nil { print(id) }
-            return
+            if printID { print(id) }
+            return 0
         }
         let supervisor = try Supervisor()
         var master: Int32? = nil
         let record: ContainerRecord
-        if options.consoleSocket == nil {
+        if createOptions.consoleSocket == nil {
             // Offer a console receiver; create uses it only when the spec asks for a terminal.
             let (mine, theirs) = try SyncChannel<InitMessage>.pair()
             defer { close(mine) }
@@ -51,13 +61,13 @@ struct Run: ParsableCommand {
             record = try runtime.create(id: id, options: createOptions)
         }
         do {
-            try runtime.start(id: id)
+            try runtime.start(record)
         } catch {
-            try? runtime.delete(id: id, force: true)
+            try? runtime.delete(record, force: true)
             throw error
         }
         let code = supervisor.wait(for: record.pid, master: master)
-        if !keep { try? runtime.delete(id: id, force: true) }
-        throw ExitCode(code)
+        if !keep { try? runtime.delete(record, force: true) }
+        return code
     }
 }

@@ -12,6 +12,8 @@ if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "init" {
 do {
     let (globals, rest) = try GlobalOptions.parse(Array(CommandLine.arguments.dropFirst()))
     GlobalOptions.current = globals
+    // The hot verbs skip ArgumentParser (and its start-up cost) when their arguments are plain.
+    if let command = FastPath.command(rest) { exit(try command.run()) }
     var command = try Podrun.parseAsRoot(rest)
     try command.run()
     exit(0)

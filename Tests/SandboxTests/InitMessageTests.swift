@@ -1,0 +1,39 @@
+import Glibc
+import LinuxSys
+import PodrunCore
+import Testing
+@testable import Sandbox
+
+@Suite struct InitMessageTests {
+    static let messages: [InitMessage] = [
+        .proceed, .requestMappings(pid: 1), .mappingsDone, .pid(Int32.max), .runHooks, .hooksDone(pid: 70000), .ready,
+        .failed(PodrunError(.invalidSpec, "bad {json} \"here\"", path: "process.args")),
+    ]
+
+    /// A textual form to compare messages by (InitMessage is not Equatable).
+    static func describe(_ message: InitMessage?) -> String { message.map { String(describing: $0) } ?? "nil" }
+
+    @Test(arguments: messages)
+    func everyMessageCrossesASyncChannelUnchanged(_ message: InitMessage) throws {
+        let (a, b) = try SyncChannel<InitMessage>.pair()
+        defer { close(a); close(b) }
+        try SyncChannel<InitMessage>(fd: a).send(message)
+        let received = try SyncChannel<InitMessage>(fd: b).receive()
+        #expect(Self.describe(received) == Self.describe(message))
+    }
+
+    @Test func onlyFailedGoesAsJSON() {
+        for message in Self.messages {
+            if case .failed = message {
+                #expect(message.compactBytes == nil)
+            } else {
+                #expect(message.compactBytes?.first != UInt8(ascii: "{"))
+            }
+        }
+    }
+
+    @Test(arguments: [[], [0], [1, 0], [4, 1, 2], [8], [UInt8(ascii: "x")]] as [[UInt8]])
+    func malformedCompactBytesAreRefused(_ bytes: [UInt8]) {
+        #expect(InitMessage(compactBytes: bytes) == nil)
+    }
+}

@@ -1,0 +1,59 @@
+import OCISpec
+import PodrunCore
+import Testing
+@testable import Sandbox
+
+@Suite struct RecordSummaryTests {
+    func record(spec: Spec, storage: String? = nil) -> ContainerRecord {
+        ContainerRecord(id: "c1", bundle: "/b \"quoted\" \\ é", rootfs: "/b/rootfs", pid: 4242, pidStartTime: 123456789012,
+                        created: "2026-12-01T22:00:00.123456789Z", spec: spec, cgroupPath: "/pods/c1",
+                        cgroupDirectories: ["/sys/fs/cgroup/cpu": "/sys/fs/cgroup/cpu/pods/c1",
+                                            "/sys/fs/cgroup/unified": "/sys/fs/cgroup/unified/pods/c1"],
+                        storage: storage)
+    }
+
+    func summary(of record: ContainerRecord) throws -> ContainerRecord? {
+        let bytes = try JSONCoding.encode(record)
+        let tree = try #require(JSONTree.parse(bytes))
+        return ContainerRecord.summary(from: tree)
+    }
+
+    @Test func summaryKeepsEveryFieldButTheSpecDetails() throws {
+        var spec = Spec(process: Process(args: ["sh"]), annotations: ["a": "1", "emoji 😀": "tab\there\nline"])
+        spec.linux = Linux(namespaces: [LinuxNamespace(type: .pid), LinuxNamespace(type: .network, path: "/proc/1/ns/net")])
+        let full = record(spec: spec, storage: "/var/lib/podrun/x")
+        let summary = try #require(try self.summary(of: full))
+        var expected = full
+        expected.spec = Spec(annotations: spec.annotations, linux: Linux(namespaces: spec.linux?.namespaces))
+        #expect(summary == expected)
+        #expect(summary.hasPrivatePidNamespace)
+    }
+
+    @Test func summaryOfASpecWithoutAnnotationsOrNamespaces() throws {
+        let full = record(spec: Spec())
+        let summary = try #require(try self.summary(of: full))
+        #expect(summary == full)
+        #expect(!summary.hasPrivatePidNamespace)
+    }
+
+    @Test func aSpecWithHooksHasNoSummary() throws {
+        var spec = Spec()
+        spec.hooks = Hooks(poststop: [Hook(path: "/bin/true")])
+        #expect(try summary(of: record(spec: spec)) == nil)
+    }
+
+    @Test(arguments: ["", "{", "{\"a\":}", "[1,]", "\"\\x\"", "{\"a\":1} x", "\"\u{1}\""])
+    func invalidJSONDoesNotParse(_ text: String) {
+        #expect(JSONTree.parse(Array(text.utf8)) == nil)
+    }
+
+    @Test func escapesParseAsJSONDecoderReadsThem() throws {
+        let text = #"{"s":"a\"b\\c\/d\n\u00e9\ud83d\ude00","n":-12,"t":true,"z":null,"l":[1,"x"]}"#
+        let tree = try #require(JSONTree.parse(Array(text.utf8)))
+        #expect(tree["s"]?.string == "a\"b\\c/d\né😀")
+        #expect(tree["n"]?.integer(Int32.self) == -12)
+        #expect(tree["t"] == .bool(true))
+        #expect(tree["z"]?.isNull == true)
+        #expect(tree["l"]?.array?.count == 2)
+    }
+}
