@@ -54,9 +54,7 @@ public struct PortForwarder: Sendable {
         for rule in try rules(PortForwarder.postroutingChain) {
             guard let at = rule.arguments.firstIndex(of: "--comment"), at + 1 < rule.arguments.count,
                   rule.arguments[at + 1] == "podrun-network:" + network else { continue }
-            var arguments = rule.arguments
-            arguments[0] = "-D"
-            try run(["-t", "nat"] + arguments)
+            try delete(rule.arguments)
         }
     }
 
@@ -101,10 +99,22 @@ public struct PortForwarder: Sendable {
         for chain in [PortForwarder.dnatChain, PortForwarder.postroutingChain] {
             for rule in try rules(chain) {
                 guard let owner = rule.owner, matches(owner) else { continue }
-                var arguments = rule.arguments
-                arguments[0] = "-D"
-                try run(["-t", "nat"] + arguments)
+                try delete(rule.arguments)
             }
+        }
+    }
+
+    /// Deletes the rule `iptables -S` printed as `arguments`; one another process deleted in between (two
+    /// `gc`s freeing the same stale owner) is not an error.
+    private func delete(_ arguments: [String]) throws {
+        var deletion = arguments
+        deletion[0] = "-D"
+        do {
+            try run(["-t", "nat"] + deletion)
+        } catch {
+            var check = arguments
+            check[0] = "-C"
+            if try succeeds(["-t", "nat"] + check) { throw error }
         }
     }
 
