@@ -90,9 +90,10 @@ func podContainer(_ script: String) -> ContainerConfig {
     return config
 }
 
-/// A shell loop fetching `url` with busybox wget until it answers (at most ~20 s).
+/// A shell loop fetching `url` with busybox wget until it answers (at most ~40 tries). busybox 1.35's
+/// `wget -T` crashes (SIGSEGV), so `timeout` bounds each try.
 func wgetLoop(_ url: String) -> String {
-    "for i in $(seq 1 40); do wget -q -T 2 -O - \(url) 2>/dev/null && break; sleep 0.5; done"
+    "for i in $(seq 1 40); do timeout 3 wget -q -O - \(url) 2>/dev/null && break; sleep 0.5; done"
 }
 
 /// A random high port, unlikely to clash with parallel tests.
