@@ -207,6 +207,49 @@ struct PodNetworkTests {
         }
     }
 
+    // MARK: podrun network
+
+    @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
+    func networkLsAndInspectShowConfigsAndWhoHoldsTheAddresses() async throws {
+        try await withHarness { h in
+            let folder = try TestNetwork.writeCNIConfig(in: h.tempDirectory + "/cni")
+            let native = try await h.createNetworkedSandbox(.bridge)
+            let cni = try await h.createNetworkedSandbox(.cni(folder))
+
+            let listed = try await h.podrunSucceeds(["network", "ls", "--format", "json", "--cni-conf-dir", folder])
+            let entries = parseJSON(listed.stdout) as? [[String: Any]] ?? []
+            let it = entries.first { $0["name"] as? String == TestNetwork.name }
+            #expect(it?["driver"] as? String == "bridge" && it?["bridge"] as? String == TestNetwork.bridge, "\(listed.stdout)")
+            #expect(it?["subnet"] as? String == "10.203.0.0/16" && it?["gateway"] as? String == TestNetwork.gateway)
+            #expect((it?["addressesInUse"] as? Int ?? 0) >= 1)
+            let itCNI = entries.first { $0["name"] as? String == TestNetwork.cniName }
+            #expect(itCNI?["driver"] as? String == "cni" && itCNI?["plugins"] as? [String] == ["bridge", "portmap"], "\(listed.stdout)")
+            #expect(itCNI?["bridge"] as? String == TestNetwork.cniBridge && itCNI?["subnet"] as? String == "10.204.0.0/16")
+            let table = try await h.podrunSucceeds(["network", "ls", "--cni-conf-dir", folder])
+            #expect(table.stdout.hasPrefix("NAME") && table.stdout.contains(TestNetwork.name + " ")
+                    && table.stdout.contains(TestNetwork.cniName + " "), "\(table.stdout)")
+
+            let inspected = try await h.podrunSucceeds(["network", "inspect", TestNetwork.name])
+            let object = parseJSON(inspected.stdout) as? [String: Any] ?? [:]
+            #expect((object["config"] as? [String: Any])?["bridge"] as? String == TestNetwork.bridge, "\(inspected.stdout)")
+            #expect((object["allocations"] as? [String: String])?[native.ip] == h.networkOwner(native.id), "\(inspected.stdout)")
+            let inspectedCNI = try await h.podrunSucceeds(["network", "inspect", "--cni-conf-dir", folder, TestNetwork.cniName])
+            let cniObject = parseJSON(inspectedCNI.stdout) as? [String: Any] ?? [:]
+            #expect(cniObject["driver"] as? String == "cni", "\(inspectedCNI.stdout)")
+            #expect((cniObject["allocations"] as? [String: String])?[cni.ip] == cni.id, "\(inspectedCNI.stdout)")
+
+            for bad in ["no-such-network", "../up"] {
+                let refused = try await h.podrun(["network", "inspect", "--cni-conf-dir", folder, bad])
+                #expect(refused.status != 0 && (refused.stderr.contains("no network") || refused.stderr.contains("invalid")),
+                        "\(refused)")
+            }
+            try await h.podrunSucceeds(["sandbox", "rm", native.id, cni.id])
+            let after = try await h.podrunSucceeds(["network", "inspect", TestNetwork.name])
+            #expect((parseJSON(after.stdout) as? [String: Any]).flatMap { $0["allocations"] as? [String: String] }?[native.ip] == nil,
+                    "the address went back to the pool: \(after.stdout)")
+        }
+    }
+
     // MARK: CNI
 
     @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
