@@ -207,6 +207,23 @@ struct PodNetworkTests {
         }
     }
 
+    @Test func bridgeNetworkWithMasqueradeComesUpOnAHostWithoutPodrunChains() async throws {
+        try await withHarness { h in
+            // A private network namespace is a fresh host: no bridge, no PODRUN chains, forwarding off.
+            let config = h.tempDirectory + "/fresh.json"
+            try Data(#"{"name": "podrun-it-fresh", "bridge": "podrun-itf0", "subnet": "10.205.0.0/16"}"#.utf8)
+                .write(to: URL(fileURLWithPath: config))
+            let id = h.newSandboxID("fresh")
+            let podrun = "\(TestEnvironment.binary) --root \(h.stateDirectory) --store \(h.imageStore)"
+            let script = "ip link set lo up && \(podrun) sandbox create --name \(id) --network bridge --network-name \(config) "
+                + "&& iptables -w -t nat -S && cat /proc/sys/net/ipv4/ip_forward && \(podrun) sandbox rm \(id) && echo removed"
+            let result = try await h.host("/usr/bin/unshare", ["-n", "/bin/sh", "-c", script], timeout: .seconds(60))
+            #expect(result.succeeded && result.output.hasSuffix("1\nremoved"), "\(result)")
+            #expect(result.stdout.contains("-A PODRUN-POSTROUTING -s 10.205.0.0/16 ! -o podrun-itf0"), "\(result.stdout)")
+            #expect(result.stdout.contains("-A POSTROUTING -j PODRUN-POSTROUTING"), "\(result.stdout)")
+        }
+    }
+
     // MARK: podrun network
 
     @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
