@@ -207,31 +207,6 @@ struct PodNetworkTests {
         }
     }
 
-    @Test func gcFreesTheAddressAndPortsOfASandboxWhoseStateWasWiped() async throws {
-        try await withHarness { h in
-            let port = randomHostPort()
-            let pod = try await h.createNetworkedSandbox(.bridge, ["-p", "\(port):80"], label: "wiped")
-            let owner = h.networkOwner(pod.id)
-            #expect(TestNetwork.nativeAllocations().contains { $0.owner == owner })
-            #expect(TestNetwork.natRules().contains { $0.contains("podrun:" + owner) })
-            // (From here on another test's `gc` may free them first: that is the behaviour checked too.)
-            // A reboot: pause and the pod's namespaces go, and /run (the state folder) is wiped.
-            let sandbox = try await h.inspectSandbox(pod.id)["sandbox"] as? [String: Any] ?? [:]
-            kill(Int32(sandbox["pausePid"] as? Int ?? 0), SIGKILL)
-            for mount in h.leakedMounts().filter({ $0.hasPrefix(owner + "/") }).sorted(by: { $0.count > $1.count }) {
-                umount2(mount, Int32(MNT_DETACH))
-            }
-            try FileManager.default.removeItem(atPath: owner)
-            try? FileManager.default.removeItem(atPath: owner + ".lock")
-            _ = try await waitUntil { !TestNetwork.linkExists(pod.hostInterface) }
-            for directory in (sandbox["cgroupDirectories"] as? [String: String] ?? [:]).values { rmdir(directory) }
-
-            try await h.podrunSucceeds(["gc"])
-            #expect(!TestNetwork.nativeAllocations().contains { $0.owner == owner }, "gc returns the address to the pool")
-            #expect(!TestNetwork.natRules().contains { $0.contains("podrun:" + owner) }, "gc removes the published port")
-        }
-    }
-
     @Test func bridgeNetworkWithMasqueradeComesUpOnAHostWithoutPodrunChains() async throws {
         try await withHarness { h in
             // A private network namespace is a fresh host: no bridge, no PODRUN chains, forwarding off.
