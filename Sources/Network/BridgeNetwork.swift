@@ -4,8 +4,8 @@ import PodrunCore
 
 /// The native bridge network of pod sandboxes: a Linux bridge holding the gateway address, one veth per
 /// pod (host end on the bridge, the other end the pod's `eth0` with an address from the pool and a default
-/// route via the gateway), and published ports through iptables. State (address pool, lock) is kept in
-/// `<stateRoot>/<name>/`.
+/// route via the gateway), and published ports through iptables. State (address pool, lock, and the config
+/// as `network.json`, for `podrun network ls`) is kept in `<stateRoot>/<name>/`.
 public struct BridgeNetwork: Sendable {
     /// The settings.
     public let config: BridgeNetworkConfig
@@ -81,6 +81,7 @@ public struct BridgeNetwork: Sendable {
     @discardableResult
     public func ensureBridge() throws -> Link {
         try NetworkFileLock.withLock(directory + "/network.lock") {
+            try BridgeNetworkState.record(config, gateway: gateway, in: directory)
             let socket = try NetlinkSocket()
             var found = try socket.link(named: config.bridge)
             if found == nil {

@@ -137,7 +137,7 @@ public struct IPAM: Sendable {
         try IPAM.allocations(in: directory).filter { subnet.contains($0.key) }
     }
 
-    private static func allocations(in directory: String) throws -> [IPv4Address: String] {
+    static func allocations(in directory: String) throws -> [IPv4Address: String] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)

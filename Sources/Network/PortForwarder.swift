@@ -24,8 +24,16 @@ public struct PortForwarder: Sendable {
     /// The comment tag of `owner`'s rules.
     static func tag(_ owner: String) -> String { "podrun:" + owner }
 
+    /// The lock serialising the check-then-append of the shared chains and jumps across processes (without
+    /// it, two first `--publish`es at once both append the jump from PREROUTING).
+    static let chainLock = "/run/podrun-iptables.lock"
+
     /// Creates the chains and the jumps to them when missing.
     public func ensureChains() throws {
+        try NetworkFileLock.withLock(PortForwarder.chainLock) { try ensureChainsLocked() }
+    }
+
+    private func ensureChainsLocked() throws {
         for chain in [PortForwarder.dnatChain, PortForwarder.postroutingChain] {
             if try !succeeds(["-t", "nat", "-S", chain]) {
                 do {
@@ -42,11 +50,15 @@ public struct PortForwarder: Sendable {
         try ensureRule(["-t", "nat"], "POSTROUTING", ["-j", PortForwarder.postroutingChain])
     }
 
-    /// Masquerades traffic from `subnet` leaving the host through another interface than `bridge`.
+    /// Masquerades traffic from `subnet` leaving the host through another interface than `bridge` (making
+    /// the chains first: on a fresh host PODRUN-POSTROUTING does not exist yet).
     public func ensureOutboundMasquerade(subnet: IPv4Subnet, bridge: String, network: String) throws {
-        try ensureRule(["-t", "nat"], PortForwarder.postroutingChain,
-                       ["-s", subnet.description, "!", "-o", bridge, "-m", "comment", "--comment", "podrun-network:" + network,
-                        "-j", "MASQUERADE"])
+        try ensureChains()
+        try NetworkFileLock.withLock(PortForwarder.chainLock) {
+            try ensureRule(["-t", "nat"], PortForwarder.postroutingChain,
+                           ["-s", subnet.description, "!", "-o", bridge, "-m", "comment", "--comment",
+                            "podrun-network:" + network, "-j", "MASQUERADE"])
+        }
     }
 
     /// Removes the outbound masquerade rule of `network` (nothing to do when there is none).
@@ -54,9 +66,7 @@ public struct PortForwarder: Sendable {
         for rule in try rules(PortForwarder.postroutingChain) {
             guard let at = rule.arguments.firstIndex(of: "--comment"), at + 1 < rule.arguments.count,
                   rule.arguments[at + 1] == "podrun-network:" + network else { continue }
-            var arguments = rule.arguments
-            arguments[0] = "-D"
-            try run(["-t", "nat"] + arguments)
+            try delete(rule.arguments)
         }
     }
 
@@ -101,10 +111,22 @@ public struct PortForwarder: Sendable {
         for chain in [PortForwarder.dnatChain, PortForwarder.postroutingChain] {
             for rule in try rules(chain) {
                 guard let owner = rule.owner, matches(owner) else { continue }
-                var arguments = rule.arguments
-                arguments[0] = "-D"
-                try run(["-t", "nat"] + arguments)
+                try delete(rule.arguments)
             }
+        }
+    }
+
+    /// Deletes the rule `iptables -S` printed as `arguments`; one another process deleted in between (two
+    /// `gc`s freeing the same stale owner) is not an error.
+    private func delete(_ arguments: [String]) throws {
+        var deletion = arguments
+        deletion[0] = "-D"
+        do {
+            try run(["-t", "nat"] + deletion)
+        } catch {
+            var check = arguments
+            check[0] = "-C"
+            if try succeeds(["-t", "nat"] + check) { throw error }
         }
     }
 

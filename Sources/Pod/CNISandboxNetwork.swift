@@ -1,4 +1,5 @@
 import CNI
+import LinuxSys
 import PodrunCore
 
 /// A pod network made by real CNI plugins from a network config list (`--network cni`).
@@ -17,12 +18,13 @@ public struct CNISandboxNetwork: SandboxNetwork {
         let mappings = try ports.map(Self.mapping)
         let result = try network.add(containerID: sandboxID, netnsPath: netnsPath, portMappings: mappings)
         let ip = CNINetwork.podIP(of: result, ifName: "eth0")
-        let entry = result.ips.first { $0.address == ip }
+        // The result's addresses are in CIDR form (`10.22.0.5/16`), as the native bridge records them too.
+        let entry = result.ips.first { $0.address == ip || $0.address.hasPrefix((ip ?? "") + "/") }
         let interface = entry?.interface.flatMap { result.interfaces.indices.contains($0) ? result.interfaces[$0] : nil }
-        let host = result.interfaces.first { $0.sandbox == nil || $0.sandbox?.isEmpty == true }
         return SandboxNetworkAttachment(
-            mode: "cni", network: network.config.name, ip: ip, gateway: entry?.gateway, mac: interface?.mac,
-            interface: interface?.name ?? "eth0", hostInterface: host?.name, ports: ports.isEmpty ? nil : ports,
+            mode: "cni", network: network.config.name, ip: entry?.address ?? ip, gateway: entry?.gateway,
+            mac: interface?.mac, interface: interface?.name ?? "eth0", hostInterface: Self.hostEnd(of: result),
+            ports: ports.isEmpty ? nil : ports,
             detail: String(decoding: try JSONCoding.encode(result, what: "CNI result"), as: UTF8.self))
     }
 
@@ -32,6 +34,14 @@ public struct CNISandboxNetwork: SandboxNetwork {
         }
         try network.delete(containerID: sandboxID, netnsPath: netnsPath, prevResult: previous,
                            portMappings: try (attachment?.ports ?? []).map(Self.mapping))
+    }
+
+    /// The host end of the pod's link: the last interface of the result outside the sandbox that is not a
+    /// bridge (the bridge plugin lists the bridge first, then the veth's host end).
+    static func hostEnd(of result: CNIResult) -> String? {
+        let onHost = result.interfaces.filter { $0.sandbox == nil || $0.sandbox?.isEmpty == true }
+        let notBridges = onHost.filter { !FileIO.isDirectory("/sys/class/net/\($0.name)/bridge") }
+        return (notBridges.last ?? onHost.last)?.name
     }
 
     /// `HOST:POD[/tcp|udp]` as a CNI port mapping.

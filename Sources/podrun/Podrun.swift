@@ -17,7 +17,7 @@ struct Podrun: ParsableCommand {
         subcommands: [
             Create.self, Start.self, Run.self, Exec.self, StateCommand.self, Kill.self, Delete.self, List.self,
             Ps.self, SpecCommand.self, Features.self, Pause.self, Resume.self, Update.self, Events.self,
-            ImageCommand.self, BundleCommand.self, SandboxCommand.self, GarbageCollect.self,
+            ImageCommand.self, BundleCommand.self, SandboxCommand.self, NetworkCommand.self, GarbageCollect.self,
         ]
     )
 

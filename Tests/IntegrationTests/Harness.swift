@@ -5,7 +5,8 @@ import Testing
 
 // The integration harness: runs the runtime binary under test (PODRUN_BIN, default
 // <package root>/.build/debug/podrun) with a private `--root` state folder per test, makes bundles, and
-// after each test checks that nothing leaked (state entries, mounts, processes, cgroups).
+// after each test checks that nothing leaked (state entries, mounts, processes, cgroups, and the network's
+// addresses, veths and NAT rules: see TestNetwork.swift).
 //
 // Every test runs inside `withHarness { h in ... }`. The suite is checked against runc, the reference:
 //   PODRUN_BIN=/usr/sbin/runc swift test --filter IntegrationTests
@@ -258,6 +259,7 @@ final class Harness: Sendable {
     private let hostProcesses = Mutex<[Process]>([])
     private let counter = Mutex(0)
     private let explicitCgroupPaths = Mutex<[String]>([])
+    private let hostInterfaceNames = Mutex<[String]>([])
 
     init(name: String) throws {
         try TestEnvironment.checkPrerequisites()
@@ -298,6 +300,14 @@ final class Harness: Sendable {
 
     /// Every sandbox id this test asked for.
     var sandboxes: [String] { sandboxIDs.withLock { $0 } }
+
+    /// Remembers the host end of a test sandbox's veth (from `sandbox inspect`), for the leak checks.
+    func rememberHostInterface(_ name: String) {
+        hostInterfaceNames.withLock { if !$0.contains(name) { $0.append(name) } }
+    }
+
+    /// The host interfaces of the test's sandboxes seen so far.
+    var hostInterfaces: [String] { hostInterfaceNames.withLock { $0 } }
 
     /// The names cgroups of the test's containers and sandboxes have.
     private var cgroupNames: [String] { ids + sandboxes.map { "podrun-sandbox-" + $0 } }
@@ -483,6 +493,7 @@ final class Harness: Sendable {
         for path in leakedCgroups() {
             found.append("cgroup left at \(path)")
         }
+        found += leakedNetworkState()
         return found
     }
 
@@ -605,6 +616,7 @@ final class Harness: Sendable {
         for path in leakedCgroups().sorted(by: { $0.count > $1.count }) {
             removeCgroup(path)
         }
+        removeLeakedNetworkState()
         if leakedMounts().isEmpty {
             try? FileManager.default.removeItem(atPath: tempDirectory)
         } else {
