@@ -228,3 +228,38 @@ import Testing
     importer.unpackLimits = limits
     #expect(try importer.importArchive(path: fixture.ociTar).map(\.name) == ["latest"])
 }
+
+@Test func nestedMultiPlatformIndexImportsTheLinuxAMD64Image() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    // index.json -> a nested index of an arm64 manifest (whose blobs are absent, as in a one-platform export)
+    // and the real amd64 one; the importer must walk into it and pick amd64.
+    let script = """
+    import hashlib, json, os, sys, tarfile
+    layout, out = sys.argv[1:]
+    index = json.load(open(os.path.join(layout, 'index.json')))
+    real = dict(index['manifests'][0]); real.pop('annotations', None)
+    real['platform'] = {'architecture': 'amd64', 'os': 'linux'}
+    arm = {'mediaType': real['mediaType'], 'digest': 'sha256:' + 'ab' * 32, 'size': 1234,
+           'platform': {'architecture': 'arm64', 'os': 'linux'}}
+    nested = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json',
+                         'manifests': [arm, real]}).encode()
+    digest = hashlib.sha256(nested).hexdigest()
+    open(os.path.join(layout, 'blobs', 'sha256', digest), 'wb').write(nested)
+    index['manifests'] = [{'mediaType': 'application/vnd.oci.image.index.v1+json', 'digest': 'sha256:' + digest,
+                           'size': len(nested), 'annotations': {'org.opencontainers.image.ref.name': 'multi'}}]
+    json.dump(index, open(os.path.join(layout, 'index.json'), 'w'))
+    with tarfile.open(out, 'w') as t:
+        t.add(layout, arcname='.')
+    """
+    let multi = fixture.directory + "/multi.tar"
+    let layers = try fixture.layerDigests()
+    try Fixture.run(["python3", "-c", script, fixture.layout, multi])
+    let records = try ImageImporter(store: fixture.store).importArchive(path: multi)
+    #expect(records.map(\.name) == ["multi"])
+    #expect(records.first?.layerDigests == layers)
+
+    let arm = try ImageImporter(store: ContentStore(root: fixture.directory + "/store-arm"),
+                                platform: Platform(architecture: "arm64", os: "linux"))
+    #expect(throws: PodrunError.self, "the arm64 manifest's blob is missing") { try arm.importArchive(path: multi) }
+}
