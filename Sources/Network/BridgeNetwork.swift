@@ -110,7 +110,13 @@ public struct BridgeNetwork: Sendable {
             try NetworkSysctl.write("ipv4/conf/\(config.bridge)/route_localnet", "1")
             if config.masquerade ?? true {
                 if try NetworkSysctl.read("ipv4/ip_forward") != "1" { try NetworkSysctl.write("ipv4/ip_forward", "1") }
-                try forwarder.ensureOutboundMasquerade(subnet: subnet, bridge: config.bridge, network: config.name)
+                // iptables costs tens of milliseconds a call: the rule is made once per bridge, which a marker
+                // holding the bridge's ifindex records (a re-made bridge, after a reboot say, has a new index).
+                let marker = directory + "/masquerade-ready"
+                if (try? FileIO.readString(marker)) != String(bridge.index) {
+                    try forwarder.ensureOutboundMasquerade(subnet: subnet, bridge: config.bridge, network: config.name)
+                    try FileIO.writeAtomically(marker, Array(String(bridge.index).utf8), mode: 0o644)
+                }
             }
             return bridge
         }
@@ -203,6 +209,7 @@ public struct BridgeNetwork: Sendable {
     public func removeBridge() throws {
         try NetlinkSocket().deleteLink(named: config.bridge)
         try forwarder.removeOutboundMasquerade(network: config.name)
+        _ = unlink(directory + "/masquerade-ready")
     }
 
     private static func directoryEntries(_ path: String) throws -> [String] {

@@ -136,52 +136,14 @@ struct PodNetworkTests {
 
     @Test func fiftyPodsCreatedAtOnceGetDistinctAddressesAndReachTheGateway() async throws {
         try await withHarness { h in
-            let count = 50
-            let ids = try await withThrowingTaskGroup(of: String.self) { group in
-                for _ in 0..<count {
-                    group.addTask { try await h.createNetworkedSandbox(.bridge, label: "many").id }
-                }
-                return try await group.reduce(into: [String]()) { $0.append($1) }
-            }
-            var pods: [NetworkedPod] = []
-            for id in ids { pods.append(try await h.networkedPod(id)) }
-            let addresses = pods.map(\.ip)
-            #expect(Set(addresses).count == count, "addresses handed out twice: \(addresses.sorted())")
-            #expect(addresses.allSatisfy { $0.hasPrefix(TestNetwork.subnetPrefix) && $0 != TestNetwork.gateway })
-            #expect(Set(pods.map(\.hostInterface)).count == count)
-            let ports = Set(TestNetwork.bridgePorts(TestNetwork.bridge))
-            #expect(pods.allSatisfy { ports.contains($0.hostInterface) }, "every veth is on \(TestNetwork.bridge)")
-            let owned = TestNetwork.nativeAllocations().filter { $0.owner.hasPrefix(h.stateDirectory + "/") }
-            #expect(owned.count == count, "one address file per pod: \(owned.count)")
+            try await checkFiftyPods(h, mode: .bridge)
+        }
+    }
 
-            // A listener on the gateway address; every pod fetches from it through its own namespace.
-            let www = try h.makeHostDirectory("gateway-www")
-            try Data("gateway-ok\n".utf8).write(to: URL(fileURLWithPath: www + "/ok"))
-            let port = randomHostPort()
-            _ = try h.startHostProcess("/usr/bin/busybox", ["httpd", "-f", "-p", "\(TestNetwork.gateway):\(port)", "-h", www])
-            let url = "http://\(TestNetwork.gateway):\(port)/ok"
-            #expect(try await h.fetchFromHost(url, expecting: "gateway-ok") == "gateway-ok")
-            let answers = try await withThrowingTaskGroup(of: (String, String).self) { group in
-                for (id, netns) in pods.map({ ($0.id, $0.netns) }) {
-                    group.addTask {
-                        let result = try await h.host("/usr/bin/nsenter", ["--net=" + netns, "/usr/bin/busybox", "sh", "-c",
-                                                                           wgetLoop(url)], timeout: .seconds(60))
-                        return (id, result.output)
-                    }
-                }
-                return try await group.reduce(into: [String: String]()) { $0[$1.0] = $1.1 }
-            }
-            let silent = answers.filter { $0.value != "gateway-ok" }
-            #expect(answers.count == count && silent.isEmpty, "pods that did not reach the gateway: \(silent)")
-
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for id in ids { group.addTask { try await h.podrunSucceeds(["sandbox", "rm", id]) } }
-                try await group.waitForAll()
-            }
-            let left = Set(TestNetwork.bridgePorts(TestNetwork.bridge)).intersection(pods.map(\.hostInterface))
-            #expect(left.isEmpty, "veths left on the bridge: \(left)")
-            let stillOwned = TestNetwork.nativeAllocations().filter { $0.owner.hasPrefix(h.stateDirectory + "/") }
-            #expect(stillOwned.isEmpty, "addresses not back in the pool: \(stillOwned.map(\.file))")
+    @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
+    func fiftyCNIPodsCreatedAtOnceGetDistinctAddressesAndReachTheGateway() async throws {
+        try await withHarness { h in
+            try await checkFiftyPods(h, mode: .cni(try TestNetwork.writeCNIConfig(in: h.tempDirectory + "/cni")))
         }
     }
 
@@ -349,4 +311,64 @@ private func checkTwoPodsAndHost(_ h: Harness, mode: PodNetworkMode, subnetPrefi
         #expect(h.sandboxRemains(pod.id).isEmpty, "\(h.sandboxRemains(pod.id))")
     }
     #expect(h.leakedNetworkState().isEmpty, "\(h.leakedNetworkState())")
+}
+
+/// 50 pods of `mode` created at once: distinct addresses, veths on the bridge, each reaches a listener on the
+/// gateway from its own network namespace; after rm no veth and no address of theirs is left.
+private func checkFiftyPods(_ h: Harness, mode: PodNetworkMode) async throws {
+    let (prefix, gateway, bridge): (String, String, String)
+    switch mode {
+    case .bridge: (prefix, gateway, bridge) = (TestNetwork.subnetPrefix, TestNetwork.gateway, TestNetwork.bridge)
+    case .cni: (prefix, gateway, bridge) = (TestNetwork.cniSubnetPrefix, TestNetwork.cniGateway, TestNetwork.cniBridge)
+    }
+    func ownedAddresses() -> Int {
+        switch mode {
+        case .bridge: return TestNetwork.nativeAllocations().filter { $0.owner.hasPrefix(h.stateDirectory + "/") }.count
+        case .cni: return TestNetwork.cniAllocations().filter { h.sandboxes.contains($0.containerID) }.count
+        }
+    }
+        let count = 50
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<count {
+                group.addTask { try await h.createNetworkedSandbox(mode, label: "many").id }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        var pods: [NetworkedPod] = []
+        for id in ids { pods.append(try await h.networkedPod(id)) }
+        let addresses = pods.map(\.ip)
+        #expect(Set(addresses).count == count, "addresses handed out twice: \(addresses.sorted())")
+        #expect(addresses.allSatisfy { $0.hasPrefix(prefix) && $0 != gateway })
+        #expect(Set(pods.map(\.hostInterface)).count == count)
+        let ports = Set(TestNetwork.bridgePorts(bridge))
+        #expect(pods.allSatisfy { ports.contains($0.hostInterface) }, "every veth is on \(bridge)")
+        #expect(ownedAddresses() == count, "one address file per pod")
+
+        // A listener on the gateway address; every pod fetches from it through its own namespace.
+        let www = try h.makeHostDirectory("gateway-www")
+        try Data("gateway-ok\n".utf8).write(to: URL(fileURLWithPath: www + "/ok"))
+        let port = randomHostPort()
+        _ = try h.startHostProcess("/usr/bin/busybox", ["httpd", "-f", "-p", "\(gateway):\(port)", "-h", www])
+        let url = "http://\(gateway):\(port)/ok"
+        #expect(try await h.fetchFromHost(url, expecting: "gateway-ok") == "gateway-ok")
+        let answers = try await withThrowingTaskGroup(of: (String, String).self) { group in
+            for (id, netns) in pods.map({ ($0.id, $0.netns) }) {
+                group.addTask {
+                    let result = try await h.host("/usr/bin/nsenter", ["--net=" + netns, "/usr/bin/busybox", "sh", "-c",
+                                                                       wgetLoop(url)], timeout: .seconds(60))
+                    return (id, result.output)
+                }
+            }
+            return try await group.reduce(into: [String: String]()) { $0[$1.0] = $1.1 }
+        }
+        let silent = answers.filter { $0.value != "gateway-ok" }
+        #expect(answers.count == count && silent.isEmpty, "pods that did not reach the gateway: \(silent)")
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for id in ids { group.addTask { try await h.podrunSucceeds(["sandbox", "rm", id]) } }
+            try await group.waitForAll()
+        }
+        let left = Set(TestNetwork.bridgePorts(bridge)).intersection(pods.map(\.hostInterface))
+        #expect(left.isEmpty, "veths left on the bridge: \(left)")
+        #expect(ownedAddresses() == 0, "addresses not back in the pool")
 }
