@@ -186,6 +186,32 @@ struct PodNetworkTests {
         }
     }
 
+    @Test func gcReturnsTheAddressAndPortsOfASandboxWhoseStateIsGone() async throws {
+        try await withHarness { h in
+            let port = randomHostPort()
+            let pod = try await h.createNetworkedSandbox(.bridge, ["-p", "\(port):80"])
+            let owner = h.networkOwner(pod.id)
+            #expect(TestNetwork.nativeAllocations().contains { $0.owner == owner })
+            #expect(TestNetwork.natRules().contains { $0.contains(owner) })
+            // What a reboot that wiped the state folder leaves: no pause, no namespaces, no state, but the
+            // address file and the port rules, which live elsewhere.
+            let pausePID = Int32((try await h.inspectSandbox(pod.id)["sandbox"] as? [String: Any])?["pausePid"] as? Int ?? 0)
+            kill(pausePID, SIGKILL)
+            for point in MountTable.current().map(\.mountPoint) where point.hasPrefix(owner + "/") {
+                umount2(point, Int32(MNT_DETACH))
+            }
+            let aside = h.tempDirectory + "/state-aside"
+            #expect(rename(owner, aside) == 0, "moving the state away: errno \(errno)")
+            try await h.podrunSucceeds(["gc"])
+            #expect(!TestNetwork.nativeAllocations().contains { $0.owner == owner }, "the address came back to the pool")
+            #expect(!TestNetwork.natRules().contains { $0.contains(owner) }, "the port rules went")
+            #expect(!TestNetwork.linkExists(pod.hostInterface), "the veth went with the namespace")
+            // Put the state back so that rm removes the rest (cgroup, volumes) as it would after a real reboot.
+            #expect(rename(aside, owner) == 0)
+            try await h.podrunSucceeds(["sandbox", "rm", "--force", pod.id])
+        }
+    }
+
     // MARK: podrun network
 
     @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
