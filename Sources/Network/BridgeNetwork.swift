@@ -84,7 +84,14 @@ public struct BridgeNetwork: Sendable {
             try BridgeNetworkState.record(config, gateway: gateway, in: directory)
             let socket = try NetlinkSocket()
             var found = try socket.link(named: config.bridge)
+            // iptables costs tens of milliseconds a call: the masquerade rule is made when this bridge is made
+            // (after a reboot, in a fresh network namespace) and otherwise only while the marker saying it was
+            // made is missing (a podrun killed between the two).
+            let marker = directory + "/masquerade-ready"
+            var created = false
             if found == nil {
+                _ = unlink(marker)
+                created = true
                 do {
                     try socket.createBridge(named: config.bridge)
                 } catch let error as PodrunError where error.errno == EEXIST {
@@ -110,12 +117,9 @@ public struct BridgeNetwork: Sendable {
             try NetworkSysctl.write("ipv4/conf/\(config.bridge)/route_localnet", "1")
             if config.masquerade ?? true {
                 if try NetworkSysctl.read("ipv4/ip_forward") != "1" { try NetworkSysctl.write("ipv4/ip_forward", "1") }
-                // iptables costs tens of milliseconds a call: the rule is made once per bridge, which a marker
-                // holding the bridge's ifindex records (a re-made bridge, after a reboot say, has a new index).
-                let marker = directory + "/masquerade-ready"
-                if (try? FileIO.readString(marker)) != String(bridge.index) {
+                if created || access(marker, F_OK) != 0 {
                     try forwarder.ensureOutboundMasquerade(subnet: subnet, bridge: config.bridge, network: config.name)
-                    try FileIO.writeAtomically(marker, Array(String(bridge.index).utf8), mode: 0o644)
+                    try FileIO.writeAtomically(marker, Array("\(config.bridge)\n".utf8), mode: 0o644)
                 }
             }
             return bridge
@@ -196,12 +200,16 @@ public struct BridgeNetwork: Sendable {
     /// `stateRoot`.
     public static func reconcile(stateRoot: String, isLive: (String) -> Bool,
                                  forwarder: PortForwarder = PortForwarder()) throws {
+        var released: Set<String> = []
         if FileIO.isDirectory(stateRoot) {
             for name in try directoryEntries(stateRoot) {
-                try IPAM.reconcile(directory: stateRoot + "/" + name + "/ips", isLive: isLive)
+                released.formUnion(try IPAM.reconcile(directory: stateRoot + "/" + name + "/ips", isLive: isLive))
             }
         }
         try forwarder.reconcile(isLive: isLive)
+        // The veth goes with its pod's namespace, but only once nothing holds that namespace any more.
+        let socket = try NetlinkSocket()
+        for owner in released { try socket.deleteLink(named: hostInterfaceName(sandboxID: owner)) }
     }
 
     /// Deletes the bridge (pods' veths on it lose their port) and this network's outbound rule; for tests and
