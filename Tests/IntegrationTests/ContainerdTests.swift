@@ -25,7 +25,7 @@ struct ContainerdTests {
                 [grpc]
                   address = "\(directory)/containerd.sock"
                 """
-            try config.write(toFile: directory + "/config.toml", atomically: true, encoding: .utf8)
+            try config.write(toFile: directory + "/config.toml", atomically: false, encoding: .utf8)
             process = try h.startHostProcess("/usr/bin/containerd", ["--config", directory + "/config.toml",
                                                                       "--log-level", "warn"])
             let up = try await waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: self.socket) }

@@ -154,8 +154,8 @@ func runCommand(
     let tag = UUID().uuidString.prefix(8)
     let outPath = "\(outputDirectory)/cmd-\(tag).out"
     let errPath = "\(outputDirectory)/cmd-\(tag).err"
-    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+    // open(2), not FileManager.createFile: its atomic write can leave TemporaryDirectory.* folders in /tmp.
+    for path in [outPath, errPath] { close(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)) }
     guard let outHandle = FileHandle(forWritingAtPath: outPath),
         let errHandle = FileHandle(forWritingAtPath: errPath)
     else { throw HarnessError("cannot open output files in \(outputDirectory)") }
@@ -174,7 +174,7 @@ func runCommand(
     process.standardError = errHandle
     if let stdin {
         let inPath = "\(outputDirectory)/cmd-\(tag).in"
-        _ = FileManager.default.createFile(atPath: inPath, contents: Data(stdin.utf8))
+        try Data(stdin.utf8).write(to: URL(fileURLWithPath: inPath))
         process.standardInput = FileHandle(forReadingAtPath: inPath)
     } else {
         process.standardInput = FileHandle.nullDevice

@@ -12,7 +12,7 @@ struct HookTests {
             cat > \(dir)/$1.json
             echo "$1 $(readlink /proc/self/ns/mnt)" >> \(dir)/order
             exit ${2:-0}
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+            """.write(toFile: path, atomically: false, encoding: .utf8)
         chmod(path, 0o755)
         return path
     }

@@ -21,7 +21,7 @@ struct MountTests {
     @Test func bindMountOfHostFolderIsVisibleAndWritable() async throws {
         try await withHarness { h in
             let host = try h.makeHostDirectory("shared")
-            try "from-host\n".write(toFile: host + "/in.txt", atomically: true, encoding: .utf8)
+            try "from-host\n".write(toFile: host + "/in.txt", atomically: false, encoding: .utf8)
             var config = ContainerConfig.shell("cat /data/in.txt; echo from-container > /data/out.txt; grep ' /data ' /proc/self/mountinfo")
             config.extraMounts = [ContainerConfig.bind(host, at: "/data")]
             let output = try await h.output(of: config)
@@ -34,7 +34,7 @@ struct MountTests {
     @Test func readonlyBindMountRefusesWrites() async throws {
         try await withHarness { h in
             let host = try h.makeHostDirectory("ro")
-            try "kept\n".write(toFile: host + "/file", atomically: true, encoding: .utf8)
+            try "kept\n".write(toFile: host + "/file", atomically: false, encoding: .utf8)
             var config = ContainerConfig.shell(
                 "cat /ro/file; if touch /ro/new 2>/dev/null; then echo WROTE; else echo refused; fi; "
                     + "if echo x > /ro/file; then echo WROTE; fi; grep ' /ro ' /proc/self/mountinfo")
@@ -111,8 +111,8 @@ struct MountTests {
             // Host folders that a runtime following the symlinks on the host would mount over.
             let absoluteTarget = try h.makeHostDirectory("abs-target")
             let relativeTarget = try h.makeHostDirectory("rel-target")
-            try "host\n".write(toFile: absoluteTarget + "/marker", atomically: true, encoding: .utf8)
-            try "host\n".write(toFile: relativeTarget + "/marker", atomically: true, encoding: .utf8)
+            try "host\n".write(toFile: absoluteTarget + "/marker", atomically: false, encoding: .utf8)
+            try "host\n".write(toFile: relativeTarget + "/marker", atomically: false, encoding: .utf8)
 
             var config = ContainerConfig.shell(
                 "touch /abs/written /rel/written /slash/it-escape-probe/written && echo touched")

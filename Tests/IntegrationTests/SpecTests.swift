@@ -50,7 +50,7 @@ struct SpecTests {
     @Test func specRefusesToOverwriteConfig() async throws {
         try await withHarness { h in
             let bundle = try h.makeHostDirectory("spec-exists")
-            try "{}".write(toFile: bundle + "/config.json", atomically: true, encoding: .utf8)
+            try "{}".write(toFile: bundle + "/config.json", atomically: false, encoding: .utf8)
             let result = try await h.runtime(["spec", "--bundle", bundle])
             h.expectOneLineFailure(result)
             #expect(readText(bundle + "/config.json") == "{}")

@@ -40,7 +40,10 @@ enum TestNetwork {
         let text = #"{"name": "podrun-it", "bridge": "podrun-it0", "subnet": "10.203.0.0/16", "masquerade": false}"#
         do {
             try FileManager.default.createDirectory(atPath: TestEnvironment.temporaryBase, withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            // A temporary file and a rename (Foundation's `.atomic` leaves an empty TemporaryDirectory.* in /tmp).
+            let temporary = path + ".\(getpid())"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, path) == 0 else { throw HarnessError("rename to \(path): errno \(errno)") }
             return .success(path)
         } catch {
             return .failure(HarnessError("cannot write \(path): \(error)"))

@@ -7,7 +7,7 @@ import Testing
     let folder = try TemporaryFolder()
     defer { folder.remove() }
     let file = folder.path + "/net.json"
-    try #"{"bridge": "podrun-x0", "subnet": "10.77.0.0/24", "mtu": 1400}"#.write(toFile: file, atomically: true, encoding: .utf8)
+    try #"{"bridge": "podrun-x0", "subnet": "10.77.0.0/24", "mtu": 1400}"#.write(toFile: file, atomically: false, encoding: .utf8)
     let config = try BridgeNetworkConfig.load(file)
     #expect(config == BridgeNetworkConfig(name: "podrun", bridge: "podrun-x0", subnet: "10.77.0.0/24", mtu: 1400))
     let network = try BridgeNetwork(config: config, stateRoot: folder.path + "/state")
@@ -19,7 +19,7 @@ import Testing
     let folder = try TemporaryFolder()
     defer { folder.remove() }
     let file = folder.path + "/net.json"
-    try #"{"subnet": 10}"#.write(toFile: file, atomically: true, encoding: .utf8)
+    try #"{"subnet": 10}"#.write(toFile: file, atomically: false, encoding: .utf8)
     let error = #expect(throws: PodrunError.self) { try BridgeNetworkConfig.load(file) }
     #expect(error?.code == .invalidArgument && error?.path == file)
 }

@@ -100,7 +100,7 @@ import Testing
         let pod = try TestNetns("podrun-test-a")
         let site = try TemporaryFolder()
         defer { pod.remove(); test.remove(owners: ["sandbox-a"]); site.remove() }
-        try "hello from the pod\n".write(toFile: site.path + "/index.html", atomically: true, encoding: .utf8)
+        try "hello from the pod\n".write(toFile: site.path + "/index.html", atomically: false, encoding: .utf8)
         let made = try test.network.attach(sandboxID: "sandbox-a", netnsPath: pod.path, ports: ["18080:8080/tcp"])
         #expect(made.ports == [PortMapping(hostPort: 18080, podPort: 8080)])
         let rules = try shell("iptables", "-w", "-t", "nat", "-S", "PODRUN-DNAT").output
