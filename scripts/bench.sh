@@ -57,7 +57,8 @@ cleanup() {
     $R delete -f r-exec >/dev/null 2>&1 || true
     for id in $($P sandbox ls -q 2>/dev/null); do $P sandbox rm --force "$id" >/dev/null 2>&1 || true; done
 }
-trap cleanup EXIT
+# The immutable copy is made mutable again at the end, so that the checkout can be removed like any folder.
+trap 'cleanup; chattr -i "$binary"' EXIT
 
 hf() { # name, commands...
     local name=$1; shift
