@@ -80,50 +80,58 @@ public struct BridgeNetwork: Sendable {
     /// other processes doing the same. Returns the bridge.
     @discardableResult
     public func ensureBridge() throws -> Link {
-        try NetworkFileLock.withLock(directory + "/network.lock") {
-            try BridgeNetworkState.record(config, gateway: gateway, in: directory)
-            let socket = try NetlinkSocket()
-            var found = try socket.link(named: config.bridge)
-            // iptables costs tens of milliseconds a call: the masquerade rule is made when this bridge is made
-            // (after a reboot, in a fresh network namespace) and otherwise only while the marker saying it was
-            // made is missing (a podrun killed between the two).
-            let marker = directory + "/masquerade-ready"
-            var created = false
-            if found == nil {
-                _ = unlink(marker)
-                created = true
-                do {
-                    try socket.createBridge(named: config.bridge)
-                } catch let error as PodrunError where error.errno == EEXIST {
-                    // Made by someone else in between.
-                }
-                found = try socket.link(named: config.bridge)
+        try withNetworkLock { try ensureBridgeLocked() }
+    }
+
+    /// Runs `body` holding the network's lock: the bridge is made, given ports and removed under it, so a pod
+    /// being attached never finds its bridge deleted by the last pod's detach.
+    func withNetworkLock<T>(_ body: () throws -> T) throws -> T {
+        try NetworkFileLock.withLock(directory + "/network.lock", body)
+    }
+
+    private func ensureBridgeLocked() throws -> Link {
+        try BridgeNetworkState.record(config, gateway: gateway, in: directory)
+        let socket = try NetlinkSocket()
+        var found = try socket.link(named: config.bridge)
+        // iptables costs tens of milliseconds a call: the masquerade rule is made when this bridge is made
+        // (after a reboot, in a fresh network namespace) and otherwise only while the marker saying it was
+        // made is missing (a podrun killed between the two).
+        let marker = directory + "/masquerade-ready"
+        var created = false
+        if found == nil {
+            _ = unlink(marker)
+            created = true
+            do {
+                try socket.createBridge(named: config.bridge)
+            } catch let error as PodrunError where error.errno == EEXIST {
+                // Made by someone else in between.
             }
-            guard let bridge = found else {
-                throw PodrunError(.system, "bridge \(config.bridge) vanished after its creation")
-            }
-            guard bridge.kind == "bridge" else {
-                throw PodrunError(.alreadyExists, "interface \(config.bridge) exists and is not a bridge")
-            }
-            let addresses = try socket.addresses(index: bridge.index)
-            if !addresses.contains(where: { $0.address == gateway && $0.prefixLength == subnet.prefixLength }) {
-                do {
-                    try socket.addAddress(index: bridge.index, gateway, prefixLength: subnet.prefixLength,
-                                          broadcast: subnet.broadcast)
-                } catch let error as PodrunError where error.errno == EEXIST {}
-            }
-            if !bridge.isUp { try socket.setUp(index: bridge.index) }
-            // 127.0.0.1:HOST reaches a published port only with route_localnet on the way out (the bridge).
-            try NetworkSysctl.write("ipv4/conf/\(config.bridge)/route_localnet", "1")
-            if config.masquerade ?? true {
-                if try NetworkSysctl.read("ipv4/ip_forward") != "1" { try NetworkSysctl.write("ipv4/ip_forward", "1") }
-                if created || access(marker, F_OK) != 0 {
-                    try forwarder.ensureOutboundMasquerade(subnet: subnet, bridge: config.bridge, network: config.name)
-                    try FileIO.writeAtomically(marker, Array("\(config.bridge)\n".utf8), mode: 0o644)
-                }
-            }
-            return bridge
+            found = try socket.link(named: config.bridge)
         }
+        guard let bridge = found else {
+            throw PodrunError(.system, "bridge \(config.bridge) vanished after its creation")
+        }
+        guard bridge.kind == "bridge" else {
+            throw PodrunError(.alreadyExists, "interface \(config.bridge) exists and is not a bridge")
+        }
+        let addresses = try socket.addresses(index: bridge.index)
+        if !addresses.contains(where: { $0.address == gateway && $0.prefixLength == subnet.prefixLength }) {
+            do {
+                try socket.addAddress(index: bridge.index, gateway, prefixLength: subnet.prefixLength,
+                                      broadcast: subnet.broadcast)
+            } catch let error as PodrunError where error.errno == EEXIST {}
+        }
+        if !bridge.isUp { try socket.setUp(index: bridge.index) }
+        // 127.0.0.1:HOST reaches a published port only with route_localnet on the way out (the bridge).
+        try NetworkSysctl.write("ipv4/conf/\(config.bridge)/route_localnet", "1")
+        if config.masquerade ?? true {
+            if try NetworkSysctl.read("ipv4/ip_forward") != "1" { try NetworkSysctl.write("ipv4/ip_forward", "1") }
+            if created || access(marker, F_OK) != 0 {
+                try forwarder.ensureOutboundMasquerade(subnet: subnet, bridge: config.bridge, network: config.name)
+                try FileIO.writeAtomically(marker, Array("\(config.bridge)\n".utf8), mode: 0o644)
+            }
+        }
+        return bridge
     }
 
     /// Connects the pod whose network namespace is pinned at `netnsPath` (`ports` are `HOST:POD[/proto]`).
@@ -134,7 +142,11 @@ public struct BridgeNetwork: Sendable {
             throw PodrunError(.invalidArgument, "invalid sandbox id \"\(sandboxID)\"")
         }
         guard FileIO.exists(netnsPath) else { throw PodrunError(.notFound, "no network namespace", path: netnsPath) }
-        let bridge = try ensureBridge()
+        return try withNetworkLock { try attachLocked(sandboxID: sandboxID, netnsPath: netnsPath, mappings: mappings) }
+    }
+
+    private func attachLocked(sandboxID: String, netnsPath: String, mappings: [PortMapping]) throws -> Attachment {
+        let bridge = try ensureBridgeLocked()
         let address = try ipam.allocate(owner: sandboxID)
         let hostName = BridgeNetwork.hostInterfaceName(sandboxID: sandboxID)
         var vethMade = false, portsAdded = false
@@ -178,10 +190,17 @@ public struct BridgeNetwork: Sendable {
 
     /// Disconnects the pod of `sandboxID`: its published ports, its veth (both ends) and its address.
     /// Idempotent: what is not there is skipped.
+    /// The bridge goes with its last port, so that removing the last pod leaves nothing behind.
     public func detach(sandboxID: String, removePorts: Bool = true) throws {
         if removePorts { try forwarder.remove(owner: sandboxID) }
-        try NetlinkSocket().deleteLink(named: BridgeNetwork.hostInterfaceName(sandboxID: sandboxID))
-        try ipam.release(owner: sandboxID)
+        try withNetworkLock {
+            let socket = try NetlinkSocket()
+            try socket.deleteLink(named: BridgeNetwork.hostInterfaceName(sandboxID: sandboxID))
+            try ipam.release(owner: sandboxID)
+            if let bridge = try socket.link(named: config.bridge), try socket.links(master: bridge.index).isEmpty {
+                try removeBridge()
+            }
+        }
     }
 
     /// Releases the addresses and published ports of sandboxes not in `liveOwners`, in every network whose
@@ -210,6 +229,17 @@ public struct BridgeNetwork: Sendable {
         // The veth goes with its pod's namespace, but only once nothing holds that namespace any more.
         let socket = try NetlinkSocket()
         for owner in released { try socket.deleteLink(named: hostInterfaceName(sandboxID: owner)) }
+        // A bridge whose last pod was freed here goes too, as it does with the last detach.
+        for name in try BridgeNetworkState.names(stateRoot: stateRoot) {
+            guard let config = try? BridgeNetworkState.load(name: name, stateRoot: stateRoot).config,
+                  let network = try? BridgeNetwork(config: config, stateRoot: stateRoot, forwarder: forwarder) else { continue }
+            try network.withNetworkLock {
+                if let bridge = try socket.link(named: config.bridge), try socket.links(master: bridge.index).isEmpty,
+                   try network.ipam.allocations().isEmpty {
+                    try network.removeBridge()
+                }
+            }
+        }
     }
 
     /// Deletes the bridge (pods' veths on it lose their port) and this network's outbound rule; for tests and

@@ -140,13 +140,6 @@ struct PodNetworkTests {
         }
     }
 
-    @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
-    func fiftyCNIPodsCreatedAtOnceGetDistinctAddressesAndReachTheGateway() async throws {
-        try await withHarness { h in
-            try await checkFiftyPods(h, mode: .cni(try TestNetwork.writeCNIConfig(in: h.tempDirectory + "/cni")))
-        }
-    }
-
     @Test(arguments: ["sandbox-namespaces", "sandbox-network"])
     func bridgeCreateKilledMidwayLeavesNoNetworkAfterGC(step: String) async throws {
         try await withHarness { h in
@@ -212,10 +205,26 @@ struct PodNetworkTests {
         }
     }
 
+}
+
+/// The CNI tests share the bridge the plugins make (`podrun-cni0`): they run one at a time, and each removes it
+/// when no pod is left on it, as the last `sandbox rm` does for the native bridge.
+@Suite("pod networks in CNI mode (Debian's plugins)", .serialized,
+       .enabled(if: networkTestsEnabled && TestNetwork.cniPluginsInstalled, "podrun's CNI mode and Debian's plugins"))
+struct PodCNINetworkTests {
+    @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
+    func fiftyCNIPodsCreatedAtOnceGetDistinctAddressesAndReachTheGateway() async throws {
+        defer { TestNetwork.removeIdleCNIBridge() }
+        try await withHarness { h in
+            try await checkFiftyPods(h, mode: .cni(try TestNetwork.writeCNIConfig(in: h.tempDirectory + "/cni")))
+        }
+    }
+
     // MARK: podrun network
 
     @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
     func networkLsAndInspectShowConfigsAndWhoHoldsTheAddresses() async throws {
+        defer { TestNetwork.removeIdleCNIBridge() }
         try await withHarness { h in
             let folder = try TestNetwork.writeCNIConfig(in: h.tempDirectory + "/cni")
             let native = try await h.createNetworkedSandbox(.bridge)
@@ -259,6 +268,7 @@ struct PodNetworkTests {
 
     @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
     func twoCNIPodsReachEachOtherAndTheHostReachesThem() async throws {
+        defer { TestNetwork.removeIdleCNIBridge() }
         try await withHarness { h in
             let folder = try TestNetwork.writeCNIConfig(in: h.tempDirectory + "/cni")
             try await checkTwoPodsAndHost(h, mode: .cni(folder), subnetPrefix: TestNetwork.cniSubnetPrefix,
@@ -268,6 +278,7 @@ struct PodNetworkTests {
 
     @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
     func publishedPortThroughPortmapReachesACNIPodAndGoesWithIt() async throws {
+        defer { TestNetwork.removeIdleCNIBridge() }
         try await withHarness { h in
             let folder = try TestNetwork.writeCNIConfig(in: h.tempDirectory + "/cni")
             let port = randomHostPort()
@@ -286,6 +297,7 @@ struct PodNetworkTests {
 
     @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
     func cniCreateKilledAfterTheAttachLeavesNothingAfterGC() async throws {
+        defer { TestNetwork.removeIdleCNIBridge() }
         try await withHarness { h in
             let folder = try TestNetwork.writeCNIConfig(in: h.tempDirectory + "/cni")
             let id = h.newSandboxID("crash")

@@ -65,6 +65,12 @@ enum TestNetwork {
         return directory
     }
 
+    /// Deletes the CNI bridge when no interface is left on it (the bridge plugin makes it and never removes it).
+    static func removeIdleCNIBridge() {
+        guard linkExists(cniBridge), bridgePorts(cniBridge).isEmpty else { return }
+        _ = try? runCommandSync("/usr/sbin/ip", ["link", "delete", cniBridge])
+    }
+
     /// Whether the CNI tests can run: Debian's plugins are installed.
     static var cniPluginsInstalled: Bool {
         ["bridge", "host-local", "portmap"].allSatisfy { FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/" + $0) }
