@@ -13,7 +13,7 @@ import PodrunCore
 public struct NativeBridgeNetwork: SandboxNetwork {
     /// The network.
     public let network: BridgeNetwork
-    /// The folder holding the sandboxes' state folders.
+    /// The folder holding the sandboxes' state folders (absolute, as `SandboxStore` makes it).
     public let sandboxStore: String
 
     /// Where the native networks keep their state.
@@ -24,13 +24,7 @@ public struct NativeBridgeNetwork: SandboxNetwork {
 
     /// The default network (`podrun` on `podrun0`, 10.88.0.0/16), or the one a JSON config file describes.
     public init(configFile: String?, sandboxStore: String) throws {
-        if sandboxStore.hasPrefix("/") {
-            self.sandboxStore = sandboxStore
-        } else {
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            guard getcwd(&buffer, buffer.count) != nil else { throw PodrunError.system("getcwd") }
-            self.sandboxStore = String(cString: buffer) + "/" + sandboxStore
-        }
+        self.sandboxStore = sandboxStore
         let config = try configFile.map { try BridgeNetworkConfig.load($0) } ?? BridgeNetworkConfig()
         network = try BridgeNetwork(config: config, stateRoot: NativeBridgeNetwork.stateRoot)
     }

@@ -9,8 +9,13 @@ public struct SandboxStore: Sendable {
     /// The folder of all sandboxes.
     public let directory: String
 
-    /// The sandboxes of the runtime root `root`.
+    /// The sandboxes of the runtime root `root`, made absolute (mounts under it are found by their absolute
+    /// paths in /proc/self/mountinfo, and a pod's network owner key is this path).
     public init(root: String) {
+        var root = root
+        if !root.hasPrefix("/"), let cwd = try? Runtime.absolutePath(".") {
+            root = cwd + "/" + root
+        }
         directory = (root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root) + "/.sandboxes"
     }
 

@@ -254,6 +254,19 @@ struct PodSandboxTests {
         }
     }
 
+    @Test func sandboxUnderARelativeRootIsRemovedCompletely() async throws {
+        try await withHarness { h in
+            // `--root state` from the test's folder is the harness's state folder; its pinned namespaces are
+            // mounted at absolute paths, which rm must find.
+            let id = h.newSandboxID("rel")
+            let podrun = "\(TestEnvironment.binary) --root state --store store"
+            let result = try await h.host("/bin/sh", ["-c", "cd \(h.tempDirectory) && \(podrun) sandbox create --name \(id) "
+                                                      + "--network none --volume v && \(podrun) sandbox rm \(id)"])
+            #expect(result.succeeded, "\(result)")
+            #expect(h.sandboxRemains(id).isEmpty, "\(h.sandboxRemains(id))")
+        }
+    }
+
     @Test func badSandboxInputIsRefusedAndChangesNothing() async throws {
         try await withHarness { h in
             let pod = try await h.createSandbox()
