@@ -200,7 +200,12 @@ struct IsolationTests {
 
     @Test func anAllocationBeyondTheMemoryLimitIsKilled() async throws {
         try await withHarness { h in
-            var config = ContainerConfig.shell("head -c 100m /dev/zero | tail > /dev/null; echo rc=$?")
+            // The shell must outlive the kill to report it. The allocating `tail` and the `head` feeding it get the
+            // highest OOM score (raising it needs no privilege): `head` may fill the pipe before the killed `tail`'s
+            // memory is uncharged, and a second kill then picked the shell, the container's PID 1.
+            let victim = "echo 1000 > /proc/self/oom_score_adj; exec"
+            var config = ContainerConfig.shell(
+                "sh -c '\(victim) head -c 100m /dev/zero' | sh -c '\(victim) tail' > /dev/null; echo rc=$?")
             config.linux("resources", ["memory": ["limit": 32 << 20, "swap": 32 << 20]])
             let killed = try await h.output(of: config)
             #expect(killed == "rc=137")
