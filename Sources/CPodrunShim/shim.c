@@ -31,6 +31,24 @@
 #include <unistd.h>
 
 pid_t podrun_fork(void) { return fork(); }
+
+/// clone3's arguments (linux/sched.h's struct clone_args, which clashes with glibc's sched.h when included).
+struct podrun_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#define PODRUN_CLONE_INTO_CGROUP 0x200000000ULL
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
+pid_t podrun_clone_into_cgroup(int cgroupfd) {
+    struct podrun_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = PODRUN_CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroupfd;
+    return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
 int podrun_unshare(int flags) { return unshare(flags); }
 int podrun_setns(int fd, int nstype) { return setns(fd, nstype); }
 int podrun_pivot_root(const char *new_root, const char *put_old) {

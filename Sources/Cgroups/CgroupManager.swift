@@ -12,6 +12,8 @@ public protocol CgroupManager: Sendable {
     func create() throws
     /// Moves a process into the cgroup in every hierarchy.
     func apply(pid: Int32) throws
+    /// How a new single-threaded process enters the cgroup itself, without `apply(pid:)`'s wait.
+    var join: CgroupJoin { get }
     /// Writes resource limits.
     func set(_ resources: LinuxResources) throws
     /// Every process in the cgroup and its descendants.

@@ -37,6 +37,11 @@ struct CgroupV1Manager: CgroupManager {
         for (_, directory) in directoriesByHierarchy { try CgroupTree.write(directory, "cgroup.procs", String(pid)) }
     }
 
+    var join: CgroupJoin {
+        CgroupJoin(taskFiles: directoriesByHierarchy.filter { !$0.hierarchy.isUnified }.map { $0.directory + "/tasks" },
+                   unifiedDirectory: directoriesByHierarchy.first { $0.hierarchy.isUnified }?.directory)
+    }
+
     func pids() throws -> [Int32] {
         guard let dir = directory("pids") ?? directoriesByHierarchy.first?.directory else { return [] }
         return try CgroupTree.pids(dir)

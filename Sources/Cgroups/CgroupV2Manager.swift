@@ -36,6 +36,7 @@ struct CgroupV2Manager: CgroupManager {
     }
 
     func apply(pid: Int32) throws { try CgroupTree.write(directory, "cgroup.procs", String(pid)) }
+    var join: CgroupJoin { CgroupJoin(taskFiles: [], unifiedDirectory: directory) }
     func pids() throws -> [Int32] { try CgroupTree.pids(directory) }
 
     func freeze() throws { try setFrozen(true) }

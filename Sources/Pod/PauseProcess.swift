@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 import LinuxSys
 import PodrunCore
@@ -18,10 +19,17 @@ public enum PauseProcess {
         return path
     }
 
-    /// Starts pause in new `namespaces` (`net`, `ipc`, `uts`, `pid`) with `hostname` and loopback up, in a
-    /// new session; returns the pid of the process that holds them (PID 1 of the new pid namespace when
-    /// `pid` is asked for) once it has unshared them.
-    public static func start(namespaces: [String], hostname: String) throws -> Int32 {
+    /// Starts pause in `cgroup` (which it enters itself), in new `namespaces` (`net`, `ipc`, `uts`, `pid`) with
+    /// `hostname` and loopback up, in a new session; returns the pid of the process that holds them (PID 1 of the
+    /// new pid namespace when `pid` is asked for) once it has unshared them.
+    public static func start(namespaces: [String], hostname: String, cgroup: CgroupJoin) throws -> Int32 {
+        var arguments = ["podrun-pause"]
+        for file in cgroup.taskFiles { arguments += ["--cgroup-tasks", file] }
+        if let directory = cgroup.unifiedDirectory { arguments += ["--cgroup2", directory] }
+        arguments += ["--unshare", namespaces.joined(separator: ","), "--hostname", hostname, "--loopback-up",
+                      "--ready-fd", "3"]
+        // With a pid namespace or a v2 cgroup, the launched process forks the pause, reports it and exits.
+        let launcherExits = namespaces.contains("pid") || cgroup.unifiedDirectory != nil
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw PodrunError.system("pipe") }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
@@ -29,10 +37,8 @@ public enum PauseProcess {
         defer { close(fds[0]) }
         let launcher: pid_t
         do {
-            launcher = try Spawn.start(try binary(),
-                                       ["podrun-pause", "--unshare", namespaces.joined(separator: ","),
-                                        "--hostname", hostname, "--loopback-up", "--ready-fd", "3"],
-                                       environment: [], descriptors: [3: fds[1]], newSession: true)
+            launcher = try Spawn.start(try binary(), arguments, environment: [], descriptors: [3: fds[1]],
+                                       newSession: true)
         } catch {
             close(fds[1])
             throw error
@@ -40,13 +46,12 @@ public enum PauseProcess {
         close(fds[1])
         let bytes = readReport(fds[0], timeoutMilliseconds: 10_000)
         if bytes == nil { kill(launcher, SIGKILL) }
-        if namespaces.contains("pid") {
-            // The launcher forks PID 1 of the new namespace, reports it and exits.
+        if launcherExits {
             var status: Int32 = 0
             while waitpid(launcher, &status, 0) < 0 && errno == EINTR {}
         }
         guard let bytes, let pid = Int32(String(decoding: bytes, as: UTF8.self)), pid > 0 else {
-            if !namespaces.contains("pid") {
+            if !launcherExits {
                 var status: Int32 = 0
                 while waitpid(launcher, &status, 0) < 0 && errno == EINTR {}
             }

@@ -112,11 +112,10 @@ public struct SandboxManager: Sendable {
         // The pause process, in the cgroup.
         var kinds = ["net", "ipc", "uts"]
         if options.sharePid { kinds.append("pid") }
-        let pid = try PauseProcess.start(namespaces: kinds, hostname: record.hostname)
+        let pid = try PauseProcess.start(namespaces: kinds, hostname: record.hostname, cgroup: cgroup.join)
         record.pausePid = pid
         record.pauseStartTime = ProcessTable.stat(of: pid)?.startTime
         try store.save(record)
-        try cgroup.apply(pid: pid)
         FailPoint.check("sandbox-pause")
 
         // Pin the namespaces.

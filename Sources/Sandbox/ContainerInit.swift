@@ -1,3 +1,4 @@
+import Cgroups
 import CPodrunShim
 import Glibc
 import LinuxSys
@@ -53,16 +54,14 @@ public enum ContainerInit {
 
     /// The intermediate process: namespaces, then fork; the child becomes the container's process.
     private static func run(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws -> Never {
-        // Wait until the runtime has put this process in the container's cgroup.
-        guard case .proceed? = try channel.receive() else {
-            throw PodrunError(.internalError, "runtime went away before init could proceed")
-        }
+        // Into the container's cgroup first, while the host's cgroup files are reachable and writable.
+        let unified = try enterCgroup(config)
         switch config.mode {
         case .create: try enterNewNamespaces(config, channel: channel)
         case .exec: try joinContainerNamespaces(config)
         }
-        let pid = podrun_fork()
-        guard pid >= 0 else { throw PodrunError.system("fork") }
+        let pid = try CgroupJoin.fork(into: unified)
+        if let unified { close(unified) }
         if pid == 0 {
             do {
                 switch config.mode {
@@ -79,8 +78,22 @@ public enum ContainerInit {
         _exit(0)
     }
 
+    /// Enters the v1 hierarchies of the container's cgroup; returns the v2 folder for the fork of the container's
+    /// process to start in. With a user namespace, whose processes may not write the host's cgroup files (which
+    /// `CLONE_INTO_CGROUP` checks), this process moves into the v2 folder now instead, the slow way.
+    private static func enterCgroup(_ config: InitConfig) throws -> Int32? {
+        guard let join = config.cgroupJoin else { return nil }
+        try join.enterLegacyHierarchies()
+        guard let unified = try join.openUnifiedDirectory() else { return nil }
+        guard config.spec.linux?.namespaces?.contains(where: { $0.type == .user }) == true else { return unified }
+        defer { close(unified) }
+        try CgroupJoin.moveIntoUnified(unified)
+        return nil
+    }
+
     /// Joins the namespaces that have a path (user first), then makes the new ones (user first, with the runtime
-    /// writing its id maps).
+    /// writing its id maps). A new cgroup namespace is left to the container's process, made once that is in
+    /// its cgroup: the namespace's root is the cgroup of the process that makes it.
     private static func enterNewNamespaces(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws {
         let namespaces = config.spec.linux?.namespaces ?? []
         for type in LinuxNamespaceType.joinOrder {
@@ -98,7 +111,7 @@ public enum ContainerInit {
                 throw PodrunError.system("become root in the user namespace")
             }
         }
-        let flags = new.filter { $0.type != .user }.reduce(Int32(0)) { $0 | $1.type.cloneFlag }
+        let flags = new.filter { $0.type != .user && $0.type != .cgroup }.reduce(Int32(0)) { $0 | $1.type.cloneFlag }
         if flags != 0 { try Sys.unshare(flags) }
         // A new time namespace takes its clock offsets before its first process (the fork below) enters it.
         if let offsets = config.spec.linux?.timeOffsets, !offsets.isEmpty {
@@ -132,6 +145,9 @@ public enum ContainerInit {
     private static func containerProcess(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws -> Never {
         guard setsid() >= 0 else { throw PodrunError.system("setsid") }
         let spec = config.spec
+        if spec.linux?.namespaces?.contains(where: { $0.type == .cgroup && ($0.path ?? "").isEmpty }) == true {
+            try Sys.unshare(LinuxNamespaceType.cgroup.cloneFlag)
+        }
         // The exec fifo is reached through the state folder's descriptor, which the runtime passed in.
         let stateDir = fcntl(InitDescriptors.stateDirectory(config.preserveFds), F_DUPFD_CLOEXEC, 3)
         guard stateDir >= 0 else { throw PodrunError.system("dup state folder descriptor") }
@@ -139,11 +155,6 @@ public enum ContainerInit {
 
         let builder = try RootfsBuilder(config: config)
         try builder.mountAll()
-        if config.joinsCgroupAfterFork {
-            guard case .proceed? = try channel.receive() else {
-                throw PodrunError(.internalError, "runtime went away before the container joined its cgroup")
-            }
-        }
         // Hooks run between the mounts and pivot_root: prestart and createRuntime in the runtime's namespaces,
         // then createContainer here, in the container's (with host paths still reachable, as runc does).
         var hostPid: Int32 = 0

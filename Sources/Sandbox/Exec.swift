@@ -48,10 +48,10 @@ extension Runtime {
         let config = InitConfig(mode: .exec, containerID: id, process: process, spec: record.spec,
                                 rootfs: record.rootfs, bundle: record.bundle, stateDirectory: store.directory(id),
                                 capabilities: capabilities, seccomp: seccomp, noPivot: false,
-                                preserveFds: options.preserveFds, targetPid: record.pid)
+                                preserveFds: options.preserveFds, targetPid: record.pid, cgroupJoin: cgroup.join)
         let cleanup = Cleanup()
         do {
-            let child = try startInit(config, consoleFd: consoleFd, cgroup: cgroup, cleanup: cleanup)
+            let child = try startInit(config, consoleFd: consoleFd, cleanup: cleanup)
             if let pidFile = options.pidFile { try Self.writePidFile(pidFile, child.pid) }
             cleanup.disarm()
             return child.pid

@@ -1,12 +1,10 @@
+import Cgroups
 import LinuxSys
 import OCISpec
 import PodrunCore
 
 /// The messages between the runtime (`create`, `exec`) and its `podrun init` processes, over a seqpacket socket.
 public enum InitMessage: Codable, Sendable {
-    /// Runtime -> init: the init is in its cgroup; go on. With `joinsCgroupAfterFork`, sent a second time to the
-    /// container's process once that is in its cgroup.
-    case proceed
     /// Init -> runtime: it made a user namespace; write the uid and gid maps of this pid.
     case requestMappings(pid: Int32)
     /// Runtime -> init: the maps are written.
@@ -32,7 +30,6 @@ extension InitMessage: SyncMessage {
                     UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24)]
         }
         switch self {
-        case .proceed: return [1]
         case .requestMappings(let pid): return withPid(2, pid)
         case .mappingsDone: return [3]
         case .pid(let pid): return withPid(4, pid)
@@ -50,7 +47,6 @@ extension InitMessage: SyncMessage {
             return Int32(bitPattern: bits)
         }
         switch (bytes.first, bytes.count) {
-        case (1, 1): self = .proceed
         case (2, 5): guard let p = pid() else { return nil }; self = .requestMappings(pid: p)
         case (3, 1): self = .mappingsDone
         case (4, 5): guard let p = pid() else { return nil }; self = .pid(p)
@@ -95,18 +91,15 @@ public struct InitConfig: Codable, Sendable {
     /// The host folder of each cgroup hierarchy for the container (mount point name -> host path), used to
     /// bind the container's own cgroups at a `cgroup` mount without a cgroup namespace.
     public var cgroupMounts: [CgroupBind]
-    /// Create: the runtime moves the container's process (not the init) into the cgroup, while that process
-    /// mounts its rootfs, and sends `proceed` when done; the process waits for it before hooks or anything of
-    /// the container runs. Moving a task between v1 cgroups waits for an RCU grace period (about 10 ms here),
-    /// which this overlaps with the set-up. Not with a cgroup namespace, whose root is the cgroup of the process
-    /// that makes it (the init, which must then be in place first).
-    public var joinsCgroupAfterFork: Bool
+    /// How the init and the container's process enter the container's cgroup themselves (see `CgroupJoin`);
+    /// nil leaves them where the runtime is.
+    public var cgroupJoin: CgroupJoin?
 
     public init(mode: Mode, containerID: String, process: Process, spec: Spec, rootfs: String, bundle: String,
                 stateDirectory: String, capabilities: CapabilitySets, seccomp: CompiledSeccomp?,
                 noPivot: Bool, preserveFds: Int, targetPid: Int32? = nil, cgroupMounts: [CgroupBind] = [],
-                joinsCgroupAfterFork: Bool = false) {
-        self.joinsCgroupAfterFork = joinsCgroupAfterFork
+                cgroupJoin: CgroupJoin? = nil) {
+        self.cgroupJoin = cgroupJoin
         self.mode = mode
         self.containerID = containerID
         self.process = process

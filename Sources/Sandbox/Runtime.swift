@@ -141,19 +141,17 @@ public struct Runtime: Sendable {
         let (capabilities, seccomp) = try compileSecurity(process, spec: spec)
         let config = InitConfig(mode: .create, containerID: id, process: process, spec: spec, rootfs: rootfs,
                                 bundle: bundle, stateDirectory: directory, capabilities: capabilities, seccomp: seccomp, noPivot: options.noPivot, preserveFds: options.preserveFds,
-                                cgroupMounts: try cgroupBinds(cgroup),
-                                joinsCgroupAfterFork: spec.linux?.namespaces?.contains { $0.type == .cgroup } != true)
-        let child = try startInit(config, consoleFd: consoleFd, cgroup: cgroup, cleanup: cleanup)
+                                cgroupMounts: try cgroupBinds(cgroup), cgroupJoin: cgroup.join)
+        let child = try startInit(config, consoleFd: consoleFd, cleanup: cleanup)
         return ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, pid: child.pid,
                                pidStartTime: child.startTime, created: Timestamp.nowRFC3339Nano(),
                                spec: spec, cgroupPath: cgroup.path, cgroupDirectories: cgroup.directories,
                                storage: options.storage)
     }
 
-    /// Starts `podrun init` with `config`, puts it in the cgroup, serves its requests until it is ready; returns
-    /// the container process' pid and start time.
-    func startInit(_ config: InitConfig, consoleFd: Int32?, cgroup: any CgroupManager,
-                   cleanup: Cleanup) throws -> (pid: Int32, startTime: UInt64) {
+    /// Starts `podrun init` with `config` (which enters the container's cgroup itself), serves its requests until
+    /// it is ready; returns the container process' pid and start time.
+    func startInit(_ config: InitConfig, consoleFd: Int32?, cleanup: Cleanup) throws -> (pid: Int32, startTime: UInt64) {
         let (parentEnd, childEnd) = try SyncChannel<InitMessage>.pair()
         let channel = SyncChannel<InitMessage>(fd: parentEnd)
         defer { close(parentEnd) }
@@ -177,8 +175,6 @@ public struct Runtime: Sendable {
             var status: Int32 = 0
             waitpid(initPid, &status, 0)
         }
-        if !config.joinsCgroupAfterFork { try cgroup.apply(pid: initPid) }
-        try channel.send(.proceed)
 
         // Read until every copy of the init's socket is closed: after `ready`, a successful exec (or the wait on
         // the exec fifo) closes it, while a failed exec sends `failed` first.
@@ -218,19 +214,11 @@ public struct Runtime: Sendable {
                         close(pidfd)
                     }
                 }
-                if config.joinsCgroupAfterFork {
-                    do {
-                        try cgroup.apply(pid: pid)
-                    } catch where !ProcessTable.isAlive(pid, startTime: startTime) {
-                        // It failed already; its own message (or its socket closing) follows.
-                    }
-                    try? channel.send(.proceed)
-                }
             case .ready:
                 ready = true
             case .failed(let error):
                 throw error
-            case .proceed, .mappingsDone, .hooksDone:
+            case .mappingsDone, .hooksDone:
                 throw PodrunError(.internalError, "unexpected message from init")
             }
         }

@@ -1,12 +1,16 @@
 // podrun-pause: the process that holds a pod's namespaces.
 //
-//   podrun-pause [--unshare net,ipc,uts,pid] [--hostname NAME] [--loopback-up] [--ready-fd N]
+//   podrun-pause [--cgroup-tasks FILE]... [--cgroup2 DIR] [--unshare net,ipc,uts,pid] [--hostname NAME]
+//                [--loopback-up] [--ready-fd N]
 //
-// It unshares the namespaces it is told to, sets the hostname, and then does nothing but wait for signals:
-// SIGCHLD reaps every child and orphan (when it is PID 1 of its pid namespace), SIGTERM and SIGINT end it
-// with status 0. With `pid`, it forks once after unshare so that the child is PID 1 of the new namespace;
-// the parent reports the child's pid and exits. The pid of the process that stays is written, as decimal
-// text, to the ready fd, which is then closed. Single-threaded, Glibc and podrun's C shim (for unshare).
+// It enters the pod's cgroup itself (writing 0 to each v1 hierarchy's `tasks` file, which moves this one thread
+// without the wait for an RCU grace period that moving a pid through `cgroup.procs` costs), unshares the
+// namespaces it is told to, sets the hostname, and then does nothing but wait for signals: SIGCHLD reaps every
+// child and orphan (when it is PID 1 of its pid namespace), SIGTERM and SIGINT end it with status 0. With `pid`,
+// or a v2 cgroup folder (which a process can enter without that wait only by being born there, with clone3's
+// CLONE_INTO_CGROUP), it forks once after unshare; the parent reports the child's pid and exits. The pid of the
+// process that stays is written, as decimal text, to the ready fd, which is then closed. Single-threaded, Glibc
+// and podrun's C shim (for unshare and clone3).
 import CPodrunShim
 import Glibc
 
@@ -25,6 +29,8 @@ var flags: Int32 = 0
 var hostname: String? = nil
 var readyFD: Int32 = -1
 var loopbackUp = false
+var cgroupTaskFiles: [String] = []
+var cgroup2Directory: String? = nil
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -40,6 +46,8 @@ while let argument = arguments.popFirst() {
         }
     case "--hostname": hostname = arguments.popFirst()
     case "--loopback-up": loopbackUp = true
+    case "--cgroup-tasks": cgroupTaskFiles.append(arguments.popFirst() ?? "")
+    case "--cgroup2": cgroup2Directory = arguments.popFirst()
     case "--ready-fd": readyFD = Int32(arguments.popFirst() ?? "") ?? -1
     default: fail("unknown argument \(argument)")
     }
@@ -50,6 +58,17 @@ var waited = sigset_t()
 sigemptyset(&waited)
 for signal in [SIGCHLD, SIGTERM, SIGINT] { sigaddset(&waited, signal) }
 sigprocmask(SIG_BLOCK, &waited, nil)
+
+for file in cgroupTaskFiles {
+    let fd = open(file, O_WRONLY | O_CLOEXEC)
+    if fd < 0 || write(fd, "0", 1) != 1 { fail("join cgroup: write 0 to \(file)") }
+    close(fd)
+}
+var cgroup2: Int32 = -1
+if let cgroup2Directory {
+    cgroup2 = open(cgroup2Directory, O_DIRECTORY | O_CLOEXEC | 0o10000000 /* O_PATH */)
+    if cgroup2 < 0 { fail("open cgroup \(cgroup2Directory)") }
+}
 
 if flags != 0 && podrun_unshare(flags) != 0 { fail("unshare") }
 if let hostname, sethostname(hostname, hostname.utf8.count) != 0 { fail("sethostname") }
@@ -76,14 +95,29 @@ func report(_ pid: pid_t, to readyFD: Int32) {
     close(readyFD)
 }
 
-if flags & CLONE_NEWPID != 0 {
-    let child = fork()
-    if child < 0 { fail("fork") }
+/// Forks into the v2 cgroup, if there is one (on a kernel without CLONE_INTO_CGROUP, the child moves itself).
+func forkIntoCgroup(_ cgroup2: Int32) -> pid_t {
+    guard cgroup2 >= 0 else { return fork() }
+    let child = podrun_clone_into_cgroup(cgroup2)
+    if child >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL) { return child }
+    let forked = fork()
+    if forked == 0 {
+        let procs = openat(cgroup2, "cgroup.procs", O_WRONLY | O_CLOEXEC)
+        if procs < 0 || write(procs, "0", 1) != 1 { fail("join cgroup: write 0 to cgroup.procs") }
+        close(procs)
+    }
+    return forked
+}
+
+if flags & CLONE_NEWPID != 0 || cgroup2 >= 0 {
+    let child = forkIntoCgroup(cgroup2)
+    if child < 0 { fail("clone into cgroup") }
+    if cgroup2 >= 0 { close(cgroup2) }
     if child > 0 {
         report(child, to: readyFD)
         exit(0)
     }
-    // PID 1 of the new namespace: the launcher reported; its copy of the ready fd must go, or the
+    // The pause (PID 1 of a new pid namespace): the launcher reported; its copy of the ready fd must go, or the
     // reader never sees end-of-file. A mount of /proc is not ours to make; nothing here reads it.
     if readyFD >= 0 { close(readyFD) }
 } else {

@@ -84,6 +84,21 @@ final class FakeCgroupfs {
         #expect(try directories(nil)["/sys/fs/cgroup/memory"] == "/sys/fs/cgroup/memory/user/1/c1")
     }
 
+    @Test func aHybridHostJoinsV1ThroughTasksFilesAndTheUnifiedFolderByClone() throws {
+        let join = try Cgroups.manager(cgroupsPath: "/default/c1", containerID: "c1", hierarchies: hierarchies,
+                                       ownCgroups: own).join
+        #expect(join.taskFiles == ["/sys/fs/cgroup/systemd/default/c1/tasks", "/sys/fs/cgroup/cpu,cpuacct/default/c1/tasks",
+                                   "/sys/fs/cgroup/memory/default/c1/tasks"])
+        #expect(join.unifiedDirectory == "/sys/fs/cgroup/unified/default/c1")
+    }
+
+    @Test func aUnifiedHostJoinsOnlyByClone() throws {
+        let join = try Cgroups.manager(cgroupsPath: "/default/c1", containerID: "c1",
+                                       hierarchies: CgroupHierarchy.parse(mountinfo: unifiedMountinfo), ownCgroups: [:]).join
+        #expect(join.taskFiles.isEmpty)
+        #expect(join.unifiedDirectory == "/sys/fs/cgroup/default/c1")
+    }
+
     @Test func systemdAndDotDotPathsAreRefused() {
         #expect(throws: PodrunError.self) { try directories("system.slice:docker:c1") }
         #expect(throws: PodrunError.self) { try directories("/a/../../etc") }

@@ -118,8 +118,16 @@ struct PodSandboxTests {
             let id = try await h.startInSandbox(pod, inSandbox("exec sleep 1000"))
             let pid = try await h.pid(id)
             let cgroups = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
-            let memory = cgroups.split(separator: "\n").first { $0.split(separator: ":")[1].split(separator: ",").contains("memory") }
-            #expect(memory?.hasSuffix("/podrun-sandbox-\(pod)/\(id)") == true, "\(memory ?? "no memory cgroup")")
+            let outside = cgroups.split(separator: "\n").filter { !$0.hasSuffix("/podrun-sandbox-\(pod)/\(id)") }
+            #expect(outside.isEmpty, "container outside its cgroup below the pod's: \(cgroups)")
+            // pause enters the pod's cgroup itself, in every hierarchy (v2 too, by CLONE_INTO_CGROUP).
+            let record = try await h.inspectSandbox(pod)
+            let pausePID = Int32((record["sandbox"] as? [String: Any])?["pausePid"] as? Int ?? 0)
+            try #require(pausePID > 0)
+            let pauseCgroups = try String(contentsOfFile: "/proc/\(pausePID)/cgroup", encoding: .utf8)
+            #expect(pauseCgroups.split(separator: "\n").count >= 2)
+            #expect(pauseCgroups.split(separator: "\n").allSatisfy { $0.hasSuffix("/podrun-sandbox-\(pod)") },
+                    "pause outside the pod's cgroup: \(pauseCgroups)")
             try await h.podrunSucceeds(["sandbox", "rm", "--force", pod])
             #expect(h.sandboxRemains(pod).isEmpty, "\(h.sandboxRemains(pod))")
             #expect(try await h.runtime(["state", id]).status != 0, "the container went with its sandbox")

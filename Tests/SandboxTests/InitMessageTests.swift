@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct InitMessageTests {
     static let messages: [InitMessage] = [
-        .proceed, .requestMappings(pid: 1), .mappingsDone, .pid(Int32.max), .runHooks, .hooksDone(pid: 70000), .ready,
+        .requestMappings(pid: 1), .mappingsDone, .pid(Int32.max), .runHooks, .hooksDone(pid: 70000), .ready,
         .failed(PodrunError(.invalidSpec, "bad {json} \"here\"", path: "process.args")),
     ]
 

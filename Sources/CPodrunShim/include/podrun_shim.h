@@ -11,6 +11,10 @@
 
 /// fork(2). Only the single-threaded `podrun init` and exec helpers call it.
 pid_t podrun_fork(void);
+/// fork(2) as clone3(CLONE_INTO_CGROUP): the child starts in the cgroup v2 folder `cgroupfd`, with no migration
+/// (which would wait for an RCU grace period). A raw syscall: glibc's fork bookkeeping (atfork handlers, the
+/// thread's cached tid) is skipped, so only the single-threaded `podrun init` calls it.
+pid_t podrun_clone_into_cgroup(int cgroupfd);
 int podrun_unshare(int flags);
 int podrun_setns(int fd, int nstype);
 int podrun_pivot_root(const char *new_root, const char *put_old);
