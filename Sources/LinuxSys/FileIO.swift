@@ -116,19 +116,27 @@ public enum FileIO {
             throw PodrunError.system("lstat", path: path)
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            guard let dir = opendir(path) else { throw PodrunError.system("opendir", path: path) }
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafePointer(to: entry.pointee.d_name) {
-                    $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-                }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            closedir(dir)
-            for name in names { try removeTree(path + "/" + name) }
+            for name in try entries(of: path) { try removeTree(path + "/" + name) }
             if rmdir(path) != 0 && errno != ENOENT { throw PodrunError.system("rmdir", path: path) }
         } else if unlink(path) != 0 && errno != ENOENT {
             throw PodrunError.system("unlink", path: path)
         }
+    }
+
+    /// The names in a folder, without `.` and `..`, in no particular order; a missing folder has none.
+    public static func entries(of directory: String) throws -> [String] {
+        guard let dir = opendir(directory) else {
+            if errno == ENOENT { return [] }
+            throw PodrunError.system("opendir", path: directory)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 }

@@ -6,17 +6,38 @@ import PodrunCore
 public struct CNISandboxNetwork: SandboxNetwork {
     /// The plugins and their config.
     public let network: CNINetwork
+    /// The folder holding the sandboxes' state folders (absolute, as `SandboxStore` makes it).
+    public let sandboxStore: String
+    /// Where each attachment is recorded until its `DEL`, for `podrun gc`.
+    public let ledger: CNIAttachmentLedger
 
     /// The network of `confDirectory` (the first config file, or the one called `name`), with plugins
-    /// looked up in `binDirectories`.
-    public init(confDirectory: String, name: String? = nil, binDirectories: [String]) throws {
+    /// looked up in `binDirectories`, for the sandboxes of `sandboxStore`.
+    public init(confDirectory: String, name: String? = nil, binDirectories: [String], sandboxStore: String,
+                ledger: CNIAttachmentLedger = CNIAttachmentLedger(stateRoot: NativeBridgeNetwork.stateRoot)) throws {
         network = CNINetwork(config: try NetworkConfigList.load(directory: confDirectory, name: name),
                              runner: CNIPluginRunner(binDirectories: binDirectories))
+        self.sandboxStore = sandboxStore
+        self.ledger = ledger
     }
 
     public func attach(sandboxID: String, netnsPath: String, ports: [String]) throws -> SandboxNetworkAttachment {
         let mappings = try ports.map(Self.mapping)
-        let result = try network.add(containerID: sandboxID, netnsPath: netnsPath, portMappings: mappings)
+        // Recorded before ADD: a podrun killed during it leaves an entry for gc, not an unknown lease.
+        var record = CNIAttachmentLedger.Entry(owner: sandboxStore + "/" + sandboxID, containerID: sandboxID, ifName: "eth0",
+                                              config: network.config, binDirectories: network.runner.binDirectories,
+                                              ports: ports, result: nil)
+        try ledger.record(record)
+        let result: CNIResult
+        do {
+            result = try network.add(containerID: sandboxID, netnsPath: netnsPath, portMappings: mappings)
+        } catch {
+            // A failed ADD has run DEL for every plugin already.
+            try? ledger.remove(owner: record.owner)
+            throw error
+        }
+        record.result = result
+        try ledger.record(record)
         let ip = CNINetwork.podIP(of: result, ifName: "eth0")
         // The result's addresses are in CIDR form (`10.22.0.5/16`), as the native bridge records them too.
         let entry = result.ips.first { $0.address == ip || $0.address.hasPrefix((ip ?? "") + "/") }
@@ -34,6 +55,7 @@ public struct CNISandboxNetwork: SandboxNetwork {
         }
         try network.delete(containerID: sandboxID, netnsPath: netnsPath, prevResult: previous,
                            portMappings: try (attachment?.ports ?? []).map(Self.mapping))
+        try ledger.remove(owner: sandboxStore + "/" + sandboxID)
     }
 
     /// The host end of the pod's link: the last interface of the result outside the sandbox that is not a

@@ -25,7 +25,9 @@ public struct NetworkChoice: Codable, Sendable, Equatable {
     public func make(sandboxStore: String) throws -> any SandboxNetwork {
         switch mode {
         case "none": return LoopbackOnlyNetwork()
-        case "cni": return try CNISandboxNetwork(confDirectory: cniConfDirectory, name: name, binDirectories: cniBinDirectories)
+        case "cni":
+            return try CNISandboxNetwork(confDirectory: cniConfDirectory, name: name, binDirectories: cniBinDirectories,
+                                         sandboxStore: sandboxStore)
         case "bridge": return try NativeBridgeNetwork(configFile: name, sandboxStore: sandboxStore)
         default: throw PodrunError(.invalidArgument, "unknown network \(mode) (none, bridge or cni)", path: "--network")
         }

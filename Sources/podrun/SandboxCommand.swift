@@ -145,6 +145,9 @@ struct GarbageCollect: ParsableCommand {
         for removed in try manager.collectGarbage() { print("removed sandbox \(removed)") }
         for removed in try GarbageCollect.orphanedStorage(globals) { print("removed container storage \(removed)") }
         try NativeBridgeNetwork.reconcile()
+        for released in try CNIAttachmentLedger(stateRoot: NativeBridgeNetwork.stateRoot).reconcile() {
+            print("released the CNI attachment of vanished sandbox \(released)")
+        }
     }
 
     /// Releases image storage whose container has no state (a `run --image` killed before create finished).

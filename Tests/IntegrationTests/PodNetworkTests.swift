@@ -296,6 +296,37 @@ struct PodCNINetworkTests {
     }
 
     @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
+    func gcReleasesTheCNILeaseAndPortsOfASandboxWhoseStateIsGone() async throws {
+        defer { TestNetwork.removeIdleCNIBridge() }
+        try await withHarness { h in
+            let folder = try TestNetwork.writeCNIConfig(in: h.tempDirectory + "/cni")
+            let port = randomHostPort()
+            let pod = try await h.createNetworkedSandbox(.cni(folder), ["-p", "\(port):80"])
+            let owner = h.networkOwner(pod.id)
+            #expect(TestNetwork.cniAllocations().contains { $0.containerID == pod.id })
+            #expect(TestNetwork.cniLedgerEntries().contains { $0.owner == owner }, "the attachment is recorded for gc")
+            // What a reboot that wiped the state folder leaves: host-local's lease file and portmap's rules.
+            let pausePID = Int32((try await h.inspectSandbox(pod.id)["sandbox"] as? [String: Any])?["pausePid"] as? Int ?? 0)
+            kill(pausePID, SIGKILL)
+            for point in MountTable.current().map(\.mountPoint) where point.hasPrefix(owner + "/") {
+                umount2(point, Int32(MNT_DETACH))
+            }
+            let aside = h.tempDirectory + "/state-aside"
+            #expect(rename(owner, aside) == 0, "moving the state away: errno \(errno)")
+            let gc = try await h.podrunSucceeds(["gc"])
+            #expect(gc.stdout.contains(pod.id), "\(gc)")
+            #expect(!TestNetwork.cniAllocations().contains { $0.containerID == pod.id }, "the lease was released")
+            #expect(TestNetwork.natRules().filter { $0.contains(pod.id) }.isEmpty, "portmap's rules went")
+            #expect(!TestNetwork.cniLedgerEntries().contains { $0.owner == owner }, "the record went")
+            let again = try await h.podrunSucceeds(["gc"])
+            #expect(!again.stdout.contains(pod.id), "a second gc has nothing to release: \(again)")
+            // Put the state back so that rm removes the rest (cgroup, volumes) as it would after a real reboot.
+            #expect(rename(aside, owner) == 0)
+            try await h.podrunSucceeds(["sandbox", "rm", "--force", pod.id])
+        }
+    }
+
+    @Test(.enabled(if: TestNetwork.cniPluginsInstalled, "needs containernetworking-plugins in /usr/lib/cni"))
     func cniCreateKilledAfterTheAttachLeavesNothingAfterGC() async throws {
         defer { TestNetwork.removeIdleCNIBridge() }
         try await withHarness { h in

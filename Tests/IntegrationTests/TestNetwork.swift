@@ -97,6 +97,17 @@ enum TestNetwork {
             .map { (folder + "/" + $0, readText(folder + "/" + $0).split(whereSeparator: \.isNewline).first.map(String.init) ?? "") }
     }
 
+    /// podrun's record of each CNI attachment (kept for `gc` until its DEL): file path and owner folder.
+    static func cniLedgerEntries() -> [(file: String, owner: String)] {
+        let folder = stateRoot + "/cni-attachments"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).compactMap { name in
+            let path = folder + "/" + name
+            guard let data = FileManager.default.contents(atPath: path),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            return (path, object["owner"] as? String ?? "")
+        }
+    }
+
     /// The nat table as `iptables -t nat -S` prints it (one rule a line); empty when iptables is missing.
     static func natRules() -> [String] {
         guard let output = try? captureOutput("/usr/bin/env", ["iptables", "-w", "-t", "nat", "-S"]) else { return [] }
@@ -154,6 +165,9 @@ extension Harness {
         for (file, id) in TestNetwork.cniAllocations() where ids.contains(id) {
             found.append("CNI address \(file) held by \(id)")
         }
+        for (file, owner) in TestNetwork.cniLedgerEntries() where owner.hasPrefix(stateDirectory + "/") {
+            found.append("CNI attachment record \(file) of \(owner)")
+        }
         for name in hostInterfaces where TestNetwork.linkExists(name) {
             found.append("host interface \(name)")
         }
@@ -170,6 +184,9 @@ extension Harness {
         }
         let ids = Set(sandboxes)
         for (file, id) in TestNetwork.cniAllocations() where ids.contains(id) {
+            unlink(file)
+        }
+        for (file, owner) in TestNetwork.cniLedgerEntries() where owner.hasPrefix(stateDirectory + "/") {
             unlink(file)
         }
         for name in hostInterfaces where TestNetwork.linkExists(name) {
