@@ -92,8 +92,13 @@ struct ContainerdTests {
                 let detached = id + "-d"
                 let started = try await containerd.ctr(h, ["run"] + runtime + ["-d", "bb:latest", detached, "sleep", "1000"])
                 #expect(started.succeeded, "\(started)")
+                // The exec'd process lingers a moment after printing: Debian's ctr deletes an exec'd process (and
+                // cancels its output readers) as soon as its exit arrives, so under load the output of a process
+                // that ends at once can be lost (seen in CI: status 4, no output; containerd PR #13931, "ctr: drain
+                // exec output before cleanup", fixed it upstream). podrun never touches that output: it is the
+                // shim's pipe.
                 let exec = try await containerd.ctr(h, ["task", "exec", "--exec-id", "e1", detached, "sh", "-c",
-                                                        "echo in exec; exit 4"])
+                                                        "echo in exec; sleep 0.3; exit 4"])
                 #expect(exec.output == "in exec" && exec.status == 4, "\(exec)")
                 let tty = try await h.host("/usr/bin/script", ["-qec",
                     "/usr/bin/ctr --address \(containerd.socket) --namespace \(containerd.namespace) task exec -t --exec-id e2 \(detached) tty",
