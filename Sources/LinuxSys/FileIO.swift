@@ -47,7 +47,9 @@ public enum FileIO {
         try writeAll(fd: fd, Array(text.utf8), path: path)
     }
 
-    /// Writes a file atomically: a temporary file in the same folder, fsync'd, then renamed over `path`.
+    /// Writes a file atomically: a temporary file in the same folder, then renamed over `path`. Not fsync'd: a
+    /// reader sees the old file or the new one, never a part, but a crash may lose the write (the image store
+    /// fsyncs what it keeps itself).
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
         let tmp = path + ".tmp-\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
