@@ -79,6 +79,10 @@ public indirect enum JSONTree: Sendable, Equatable {
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        /// Arrays and objects open around the current position; deeper than `maximumDepth` is refused (as
+        /// `JSONDecoder` does), which also bounds the recursion.
+        var depth = 0
+        static let maximumDepth = 512
 
         mutating func skipSpace() {
             while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D
@@ -110,6 +114,9 @@ public indirect enum JSONTree: Sendable, Equatable {
         }
 
         mutating func object() -> JSONTree? {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maximumDepth else { return nil }
             index += 1
             var members: [(String, JSONTree)] = []
             skipSpace()
@@ -138,6 +145,9 @@ public indirect enum JSONTree: Sendable, Equatable {
         }
 
         mutating func array() -> JSONTree? {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maximumDepth else { return nil }
             index += 1
             var elements: [JSONTree] = []
             skipSpace()
@@ -160,17 +170,34 @@ public indirect enum JSONTree: Sendable, Equatable {
             }
         }
 
+        /// A number in JSON's grammar (`-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`), kept as text.
         mutating func number() -> JSONTree? {
             let start = index
-            while index < bytes.count {
-                let b = bytes[index]
-                let isNumberByte = (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-")
-                    || b == UInt8(ascii: "+") || b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
-                guard isNumberByte else { break }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < bytes.count, isDigit(bytes[index]) else { return nil }
+            if bytes[index] == UInt8(ascii: "0") {
                 index += 1
+            } else {
+                skipDigits()
             }
-            guard index > start else { return nil }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                guard index < bytes.count, isDigit(bytes[index]) else { return nil }
+                skipDigits()
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard index < bytes.count, isDigit(bytes[index]) else { return nil }
+                skipDigits()
+            }
             return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+        }
+
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+        mutating func skipDigits() {
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
 
         /// A string, at its opening quote.
@@ -182,7 +209,8 @@ public indirect enum JSONTree: Sendable, Equatable {
                 index += 1
                 switch b {
                 case UInt8(ascii: "\""):
-                    return String(decoding: out, as: UTF8.self)
+                    // Invalid UTF-8 is refused, as `JSONDecoder` refuses it.
+                    return String(validating: out, as: UTF8.self)
                 case UInt8(ascii: "\\"):
                     guard index < bytes.count else { return nil }
                     let escape = bytes[index]
