@@ -76,6 +76,33 @@ public indirect enum JSONTree: Sendable, Equatable {
         return nil
     }
 
+    /// Whether `text` is a number in JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    public static func isValidNumber(_ text: String) -> Bool {
+        var bytes = text.utf8[...]
+        func isDigit(_ b: UInt8?) -> Bool { b.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? false }
+        func digits() -> Bool {
+            guard isDigit(bytes.first) else { return false }
+            while isDigit(bytes.first) { bytes.removeFirst() }
+            return true
+        }
+        if bytes.first == UInt8(ascii: "-") { bytes.removeFirst() }
+        if bytes.first == UInt8(ascii: "0") {
+            bytes.removeFirst()
+        } else if !digits() {
+            return false
+        }
+        if bytes.first == UInt8(ascii: ".") {
+            bytes.removeFirst()
+            guard digits() else { return false }
+        }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            bytes.removeFirst()
+            if bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-") { bytes.removeFirst() }
+            guard digits() else { return false }
+        }
+        return bytes.isEmpty
+    }
+
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
@@ -170,35 +197,22 @@ public indirect enum JSONTree: Sendable, Equatable {
             }
         }
 
-        /// A number in JSON's grammar (`-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`), kept as text.
+        /// A number token, kept as text: a minus or a digit, then digits, signs, points and exponent marks. Its
+        /// grammar is checked when it is read (`isValidNumber`), as `JSONDecoder` checks only the numbers it reads.
         mutating func number() -> JSONTree? {
             let start = index
-            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < bytes.count, isDigit(bytes[index]) else { return nil }
-            if bytes[index] == UInt8(ascii: "0") {
+            guard bytes[index] == UInt8(ascii: "-") || isDigit(bytes[index]) else { return nil }
+            index += 1
+            while index < bytes.count {
+                let b = bytes[index]
+                guard isDigit(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "+") || b == UInt8(ascii: ".")
+                        || b == UInt8(ascii: "e") || b == UInt8(ascii: "E") else { break }
                 index += 1
-            } else {
-                skipDigits()
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-                index += 1
-                guard index < bytes.count, isDigit(bytes[index]) else { return nil }
-                skipDigits()
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-                index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-                guard index < bytes.count, isDigit(bytes[index]) else { return nil }
-                skipDigits()
             }
             return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
         }
 
         func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-
-        mutating func skipDigits() {
-            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-        }
 
         /// A string, at its opening quote.
         mutating func string() -> String? {

@@ -113,6 +113,10 @@ private enum Unwrap {
     static func numberText<T>(_ value: JSONTree, _ type: T.Type, _ path: [any CodingKey]) throws -> String {
         try notNull(value, type, path)
         guard case .number(let text) = value else { throw mismatch(value, type, path) }
+        guard JSONTree.isValidNumber(text) else {
+            // As `JSONDecoder` says of a malformed number it reads: a fault of the document, not of a field.
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "The given data was not valid JSON."))
+        }
         return text
     }
 

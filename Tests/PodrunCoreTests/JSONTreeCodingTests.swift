@@ -270,9 +270,28 @@ func foundationEncoder(pretty: Bool) -> JSONEncoder {
         #expect(try decode(Leaf.self, #"{"name":"x","tags":["a"]}"#) == Leaf(name: "x", weight: nil, tags: ["a"]))
     }
 
-    @Test(arguments: ["01", "1.", ".5", "+1", "-", "1e", "--1", "0x10", "[1,]", "[[[" + String(repeating: "[", count: 600)])
-    func malformedNumbersAndDocumentsDoNotParse(_ text: String) {
+    @Test(arguments: [".5", "+1", "0x10", "[1,]", "[[[" + String(repeating: "[", count: 600)])
+    func malformedDocumentsDoNotParse(_ text: String) {
         #expect(JSONTree.parse(Array(text.utf8)) == nil)
+    }
+
+    @Test(arguments: ["01", "1.", "-", "1e", "--1", "1-2", "1.2.3", "1e+", "-01"])
+    func malformedNumbersAreCorruptDataWhenReadAndIgnoredOtherwise(_ text: String) throws {
+        // As JSONDecoder: a number is checked when it is read.
+        let document = "{\"unused\":\(text),\"name\":\"n\"}"
+        #expect(try decode(Leaf.self, document).name == "n")
+        #expect(try JSONDecoder().decode(Leaf.self, from: Data(document.utf8)).name == "n")
+        guard case .dataCorrupted(let context) = decodingError([Int].self, "[\(text)]") else {
+            Issue.record("expected dataCorrupted for \(text)")
+            return
+        }
+        #expect(context.codingPath.isEmpty)
+        #expect(JSONDecoder.decodes("[\(text)]", as: "Int") == false)
+    }
+
+    @Test(arguments: ["0", "-0", "1.5", "-12.25e+3", "1E5", "0.0e-0", "123"])
+    func numbersInJSONGrammarAreValid(_ text: String) {
+        #expect(JSONTree.isValidNumber(text))
     }
 
     @Test func invalidUTF8DoesNotParse() {
