@@ -7,7 +7,7 @@ public enum SpecCoding {
     /// and what is wrong with it. `document` names the input in messages (`config.json`).
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], document: String) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
+            return try JSONCoding.decodeWithoutWrapping(type, from: bytes)
         } catch let error as DecodingError {
             throw describe(error, document: document)
         } catch let error as PodrunError {

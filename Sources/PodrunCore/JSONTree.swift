@@ -76,9 +76,40 @@ public indirect enum JSONTree: Sendable, Equatable {
         return nil
     }
 
+    /// Whether `text` is a number in JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    public static func isValidNumber(_ text: String) -> Bool {
+        var bytes = text.utf8[...]
+        func isDigit(_ b: UInt8?) -> Bool { b.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? false }
+        func digits() -> Bool {
+            guard isDigit(bytes.first) else { return false }
+            while isDigit(bytes.first) { bytes.removeFirst() }
+            return true
+        }
+        if bytes.first == UInt8(ascii: "-") { bytes.removeFirst() }
+        if bytes.first == UInt8(ascii: "0") {
+            bytes.removeFirst()
+        } else if !digits() {
+            return false
+        }
+        if bytes.first == UInt8(ascii: ".") {
+            bytes.removeFirst()
+            guard digits() else { return false }
+        }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            bytes.removeFirst()
+            if bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-") { bytes.removeFirst() }
+            guard digits() else { return false }
+        }
+        return bytes.isEmpty
+    }
+
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        /// Arrays and objects open around the current position; deeper than `maximumDepth` is refused (as
+        /// `JSONDecoder` does), which also bounds the recursion.
+        var depth = 0
+        static let maximumDepth = 512
 
         mutating func skipSpace() {
             while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D
@@ -110,6 +141,9 @@ public indirect enum JSONTree: Sendable, Equatable {
         }
 
         mutating func object() -> JSONTree? {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maximumDepth else { return nil }
             index += 1
             var members: [(String, JSONTree)] = []
             skipSpace()
@@ -138,6 +172,9 @@ public indirect enum JSONTree: Sendable, Equatable {
         }
 
         mutating func array() -> JSONTree? {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maximumDepth else { return nil }
             index += 1
             var elements: [JSONTree] = []
             skipSpace()
@@ -160,18 +197,22 @@ public indirect enum JSONTree: Sendable, Equatable {
             }
         }
 
+        /// A number token, kept as text: a minus or a digit, then digits, signs, points and exponent marks. Its
+        /// grammar is checked when it is read (`isValidNumber`), as `JSONDecoder` checks only the numbers it reads.
         mutating func number() -> JSONTree? {
             let start = index
+            guard bytes[index] == UInt8(ascii: "-") || isDigit(bytes[index]) else { return nil }
+            index += 1
             while index < bytes.count {
                 let b = bytes[index]
-                let isNumberByte = (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-")
-                    || b == UInt8(ascii: "+") || b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
-                guard isNumberByte else { break }
+                guard isDigit(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "+") || b == UInt8(ascii: ".")
+                        || b == UInt8(ascii: "e") || b == UInt8(ascii: "E") else { break }
                 index += 1
             }
-            guard index > start else { return nil }
             return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
         }
+
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 
         /// A string, at its opening quote.
         mutating func string() -> String? {
@@ -182,7 +223,8 @@ public indirect enum JSONTree: Sendable, Equatable {
                 index += 1
                 switch b {
                 case UInt8(ascii: "\""):
-                    return String(decoding: out, as: UTF8.self)
+                    // Invalid UTF-8 is refused, as `JSONDecoder` refuses it.
+                    return String(validating: out, as: UTF8.self)
                 case UInt8(ascii: "\\"):
                     guard index < bytes.count else { return nil }
                     let escape = bytes[index]

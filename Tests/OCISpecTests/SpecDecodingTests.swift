@@ -260,3 +260,79 @@ func specError(_ bytes: [UInt8]) -> PodrunError? {
         #expect(f.annotations["io.github.seccomp.libseccomp.version"] == "2.5.4")
     }
 }
+
+/// The JSONTree coders read and write specs exactly as Foundation's `JSONDecoder`/`JSONEncoder` do.
+@Suite struct SpecCodingEquivalenceTests {
+    /// A config touching most of the spec: process details, mounts, hooks, resources, devices, seccomp.
+    static let fullConfig = #"""
+    {"ociVersion":"1.2.0","root":{"path":"rootfs","readonly":true},"hostname":"h","domainname":"d",
+     "annotations":{"a":"1","b/c":"é \" \\ \n"},
+     "process":{"terminal":false,"cwd":"/","args":["sh","-c","echo hi"],"env":["PATH=/bin","A=1"],
+       "user":{"uid":1000,"gid":1000,"umask":18,"additionalGids":[1,2]},
+       "capabilities":{"bounding":["CAP_KILL"],"effective":["CAP_KILL"],"permitted":["CAP_KILL"]},
+       "rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true,
+       "oomScoreAdj":-500,"apparmorProfile":"p","selinuxLabel":"l"},
+     "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+               {"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","mode=1777","size=65536k"]}],
+     "hooks":{"prestart":[{"path":"/bin/true","args":["true"],"env":["X=1"],"timeout":5}],
+              "poststop":[{"path":"/bin/false"}]},
+     "linux":{"namespaces":[{"type":"mount"},{"type":"pid"},{"type":"network","path":"/proc/1/ns/net"},{"type":"uts"}],
+       "uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],
+       "gidMappings":[{"containerID":0,"hostID":100000,"size":65536}],
+       "sysctl":{"net.ipv4.ip_forward":"1"},"cgroupsPath":"/pods/x","rootfsPropagation":"rprivate",
+       "maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"],
+       "devices":[{"path":"/dev/fuse","type":"c","major":10,"minor":229,"fileMode":438,"uid":0,"gid":0}],
+       "resources":{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":3,"access":"rw"}],
+         "memory":{"limit":536870912,"reservation":268435456,"swap":1073741824},
+         "cpu":{"shares":1024,"quota":50000,"period":100000,"cpus":"0-1","mems":"0"},
+         "pids":{"limit":100},"blockIO":{"weight":500}}}}
+    """#
+
+    func fixture(_ name: String) throws -> [UInt8] {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: "json"))
+        return Array(try Data(contentsOf: url))
+    }
+
+    func foundationBytes(_ spec: Spec, pretty: Bool) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            : [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(spec))
+    }
+
+    @Test(arguments: ["runc-spec", "runc-spec-rootless", "full"])
+    func documentsDecodeToWhatJSONDecoderDecodes(_ name: String) throws {
+        let bytes = name == "full" ? Array(Self.fullConfig.utf8) : try fixture(name)
+        let ours = try Spec.decode(from: bytes)
+        let foundation = try JSONDecoder().decode(Spec.self, from: Data(bytes))
+        #expect(ours == foundation)
+        #expect(try foundationBytes(ours, pretty: false) == foundationBytes(foundation, pretty: false))
+        if name == "full" {
+            #expect(ours.linux?.resources?.memory?.limit == 536870912)
+            #expect(ours.hooks?.prestart?.first?.timeout == 5)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func specsEncodeToTheBytesJSONEncoderWrites(_ pretty: Bool) throws {
+        let specs = [Spec.podrunDefault(), Spec.runcDefault(rootless: true, uid: 1000, gid: 1000),
+                     try JSONDecoder().decode(Spec.self, from: Data(Self.fullConfig.utf8))]
+        for spec in specs {
+            let ours = try JSONCoding.encode(spec, pretty: pretty)
+            #expect(ours == (try foundationBytes(spec, pretty: pretty)))
+            #expect(try JSONDecoder().decode(Spec.self, from: Data(ours)) == spec)
+        }
+    }
+
+    @Test func outOfRangeNumbersNameTheField() {
+        let e = specError(config { $0["process"] = ["cwd": "/", "args": ["sh"], "user": ["uid": -1, "gid": 0]] })
+        #expect(e?.code == .invalidSpec)
+        #expect(e?.path == "process.user.uid")
+    }
+
+    @Test func malformedNumbersAreInvalidJSON() {
+        let text = #"{"ociVersion":"1.2.0","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":01,"gid":0}}}"#
+        let e = specError(Array(text.utf8))
+        #expect(e?.message == "config.json is not valid JSON")
+    }
+}

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import OCISpec
 import PodrunCore
 import Testing
@@ -55,5 +56,18 @@ import Testing
         #expect(tree["t"] == .bool(true))
         #expect(tree["z"]?.isNull == true)
         #expect(tree["l"]?.array?.count == 2)
+    }
+
+    @Test func recordsAreWrittenAndReadAsJSONEncoderAndJSONDecoderDo() throws {
+        var spec = Spec.podrunDefault()
+        spec.annotations = ["a": "1", "emoji 😀": "tab\there\nline"]
+        spec.hooks = Hooks(poststop: [Hook(path: "/bin/true", timeout: 3)])
+        let full = record(spec: spec, storage: "/var/lib/podrun/x")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let bytes = try JSONCoding.encode(full)
+        #expect(bytes == Array(try encoder.encode(full)))
+        #expect(try JSONDecoder().decode(ContainerRecord.self, from: Data(bytes)) == full)
+        #expect(try JSONCoding.decode(ContainerRecord.self, from: bytes) == full)
     }
 }
