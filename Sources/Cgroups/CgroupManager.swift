@@ -40,18 +40,27 @@ public enum Cgroups {
     /// relative one, or the container id when there is none, is joined to the runtime's own cgroup in each
     /// hierarchy. systemd's `slice:prefix:name` form is refused.
     public static func manager(cgroupsPath: String?, containerID: String) throws -> any CgroupManager {
-        let mountinfo = try FileIO.readString("/proc/self/mountinfo")
         let own = try FileIO.readString("/proc/self/cgroup")
-        return try manager(cgroupsPath: cgroupsPath, containerID: containerID,
-                           hierarchies: CgroupHierarchy.parse(mountinfo: mountinfo),
+        return try manager(cgroupsPath: cgroupsPath, containerID: containerID, hierarchies: mountedHierarchies(),
                            ownCgroups: CgroupHierarchy.parse(procCgroup: own))
     }
 
     /// The manager for the folders a state kept (`directories` of a manager made earlier).
     public static func manager(path: String, directories: [String: String]) throws -> any CgroupManager {
-        let hierarchies = CgroupHierarchy.parse(mountinfo: try FileIO.readString("/proc/self/mountinfo"))
-        return manager(path: path, directories: directories, hierarchies: hierarchies)
+        manager(path: path, directories: directories, hierarchies: try mountedHierarchies())
     }
+
+    /// The host's cgroup hierarchies, from /proc/self/mountinfo, read once per process: they do not change while
+    /// a podrun command runs, and `exec` alone asks three times (status, freezer, join).
+    public static func mountedHierarchies() throws -> [CgroupHierarchy] { try hierarchiesOfThisProcess.get() }
+
+    private static let hierarchiesOfThisProcess: Result<[CgroupHierarchy], PodrunError> = {
+        do {
+            return .success(CgroupHierarchy.parse(mountinfo: try FileIO.readString("/proc/self/mountinfo")))
+        } catch {
+            return .failure(PodrunError.wrap(error, .system, "read /proc/self/mountinfo"))
+        }
+    }()
 
     /// The manager for kept folders on given hierarchies.
     public static func manager(path: String, directories: [String: String],

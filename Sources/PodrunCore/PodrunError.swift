@@ -84,9 +84,11 @@ public struct PodrunError: Error, CustomStringConvertible, Sendable, Equatable, 
     /// The C library's text for an errno, lower-cased as Go and runc print it.
     public static func errnoDescription(_ errno: Int32) -> String {
         guard let text = strerror(errno) else { return "errno \(errno)" }
-        let s = String(cString: text)
-        guard let first = s.first else { return s }
-        return first.lowercased() + s.dropFirst()
+        // strerror's texts are ASCII: lower the first letter by hand (Character.lowercased() loads Unicode
+        // tables on first use, a measurable part of an exec whose ambient capabilities cannot all be raised).
+        var bytes = Array(String(cString: text).utf8)
+        if let first = bytes.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z") { bytes[0] = first + 32 }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

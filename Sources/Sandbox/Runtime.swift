@@ -318,7 +318,7 @@ public struct Runtime: Sendable {
     /// The container's cgroup folder in each mounted hierarchy, for `cgroup` mounts inside it. On a hybrid host
     /// the controller-less v2 mount is left out, as runc does.
     private func cgroupBinds(_ cgroup: any CgroupManager) throws -> [CgroupBind] {
-        let hierarchies = CgroupHierarchy.parse(mountinfo: try FileIO.readString("/proc/self/mountinfo"))
+        let hierarchies = try Cgroups.mountedHierarchies()
         let mode = CgroupHierarchy.mode(of: hierarchies)
         return hierarchies.compactMap { h in
             if h.isUnified && mode != .unified { return nil }
