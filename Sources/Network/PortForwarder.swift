@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+import LinuxSys
 import PodrunCore
 
 /// Published ports through iptables' nat table, in podrun's own chains:
@@ -179,29 +181,16 @@ public struct PortForwarder: Sendable {
     /// Runs iptables (with `-w`, waiting for its lock) and returns its standard output.
     @discardableResult
     private func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        if iptables.contains("/") {
-            process.executableURL = URL(fileURLWithPath: iptables)
-            process.arguments = ["-w"] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [iptables, "-w"] + arguments
+        guard let path = ProgramRunner.find(iptables) else {
+            throw PodrunError(.execFailed, "run iptables: not found on PATH", path: iptables)
         }
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            throw PodrunError(.execFailed, "run iptables", path: iptables, cause: "\(error)")
-        }
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: errData, as: UTF8.self).trimmed(of: " \n")
+        let environment = ["PATH=" + (getenv("PATH").map { String(cString: $0) } ?? "/usr/sbin:/usr/bin:/sbin:/bin")]
+        let output = try ProgramRunner.run(path, [iptables, "-w"] + arguments, environment: environment,
+                                           timeoutSeconds: 60, what: "iptables")
+        guard output.status == 0 else {
+            let text = String(decoding: output.stderr, as: UTF8.self).trimmed(of: " \n")
             throw PodrunError(.system, "iptables \(arguments.joined(separator: " ")) failed", cause: text)
         }
-        return String(decoding: outData, as: UTF8.self)
+        return String(decoding: output.stdout, as: UTF8.self)
     }
 }
