@@ -63,10 +63,7 @@ public struct BridgeNetwork: Sendable {
 
     /// The host end's name for `sandboxID`: `veth` and 11 hex digits of a hash of the id (15 characters).
     public static func hostInterfaceName(sandboxID: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        for byte in sandboxID.utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
+        var hash = StableHash.fnv1a64(sandboxID)
         // FNV's last multiply barely reaches the top bits the name keeps: mix them (splitmix64's finaliser).
         hash = (hash ^ (hash >> 30)) &* 0xbf58_476d_1ce4_e5b9
         hash = (hash ^ (hash >> 27)) &* 0x94d0_49bb_1331_11eb

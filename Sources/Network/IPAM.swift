@@ -6,6 +6,8 @@ import PodrunCore
 /// IPv4 address management for one network, kept in a folder: one file per allocated address (named by
 /// the address, holding its owner's id) created with O_CREAT|O_EXCL, a cursor file with the last address
 /// handed out, and a lock file whose `flock` serialises every change, across threads and processes.
+/// `owners/` indexes the addresses by a hash of their owner, so that an allocation reads one file, not one
+/// per live pod (the address files stay the truth: release and reconcile read them all).
 /// The network address, the gateway and the broadcast address are never handed out.
 public struct IPAM: Sendable {
     /// The folder holding the allocations.
@@ -17,6 +19,7 @@ public struct IPAM: Sendable {
 
     static let cursorFile = "last_reserved_ip"
     static let lockFile = "lock"
+    static let ownersFolder = "owners"
 
     /// An allocator over `subnet` (prefix at most /30) with `gateway` reserved, storing into `directory`
     /// (created when missing).
@@ -38,7 +41,7 @@ public struct IPAM: Sendable {
     public func allocate(owner: String) throws -> IPv4Address {
         try IPAM.validate(owner: owner)
         return try withLock {
-            if let existing = try allocationsLocked().first(where: { $0.value == owner })?.key { return existing }
+            if let existing = indexedLocked(owner) { return existing }
             let first = subnet.firstHost.value, last = subnet.lastHost.value
             var candidate = cursorLocked().map { $0.value &+ 1 } ?? first
             if candidate < first || candidate > last { candidate = first }
@@ -47,6 +50,9 @@ public struct IPAM: Sendable {
                 candidate = candidate >= last ? first : candidate + 1
                 if address == gateway { continue }
                 if try reserveLocked(address, owner: owner) {
+                    try FileIO.makeDirectories(path(IPAM.ownersFolder), mode: 0o700)
+                    try FileIO.writeAtomically(IPAM.indexFile(owner, in: directory), Array(address.description.utf8),
+                                               mode: 0o600)
                     try FileIO.writeAtomically(path(IPAM.cursorFile), Array(address.description.utf8), mode: 0o600)
                     return address
                 }
@@ -61,6 +67,7 @@ public struct IPAM: Sendable {
             for (address, holder) in try allocationsLocked() where holder == owner {
                 try removeLocked(address)
             }
+            IPAM.removeIndex(owner, in: directory)
         }
     }
 
@@ -89,6 +96,7 @@ public struct IPAM: Sendable {
                 guard unlink(file) == 0 || errno == ENOENT else { throw PodrunError.system("release address", path: file) }
                 released.insert(holder)
             }
+            for owner in released { removeIndex(owner, in: directory) }
             return released
         }
     }
@@ -126,6 +134,23 @@ public struct IPAM: Sendable {
             throw error
         }
         return true
+    }
+
+    /// The address the index gives `owner`, if its address file still names that owner.
+    private func indexedLocked(_ owner: String) -> IPv4Address? {
+        guard let text = try? FileIO.readString(IPAM.indexFile(owner, in: directory)),
+              let address = try? IPv4Address(parsing: text.trimmed(of: " \n")), subnet.contains(address),
+              let holder = try? FileIO.readString(path(address.description)), holder.trimmed(of: " \n") == owner
+        else { return nil }
+        return address
+    }
+
+    static func indexFile(_ owner: String, in directory: String) -> String {
+        directory + "/" + ownersFolder + "/" + StableHash.hex(owner)
+    }
+
+    static func removeIndex(_ owner: String, in directory: String) {
+        _ = unlink(indexFile(owner, in: directory))
     }
 
     private func removeLocked(_ address: IPv4Address) throws {

@@ -71,10 +71,5 @@ public struct CNIAttachmentLedger: Sendable {
     }
 
     /// The entry's file: the owner path with `/` as `_` could clash (`a_b` and `a/b`), so a hash of it names it.
-    func file(of owner: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits: a few sandboxes per host, no clash in practice
-        for byte in owner.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        let hex = String(hash, radix: 16)
-        return directory + "/" + String(repeating: "0", count: 16 - hex.count) + hex + ".json"
-    }
+    func file(of owner: String) -> String { directory + "/" + StableHash.hex(owner) + ".json" }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LinuxSys
 @testable import Network
 import PodrunCore
 import Synchronization
@@ -30,6 +31,38 @@ private func makeIPAM(_ folder: TemporaryFolder, _ subnet: String = "10.201.0.0/
     #expect(try ipam.allocate(owner: "a") == first)
     #expect(try ipam.allocate(owner: "b").description == "10.201.0.3")
     #expect(try ipam.allocations() == [first: "a", try IPv4Address(parsing: "10.201.0.3"): "b"])
+}
+
+@Test func anOwnersAddressIsFoundThroughItsIndexWhichGoesWithTheRelease() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let ipam = try makeIPAM(folder)
+    let address = try ipam.allocate(owner: "/run/podrun/.sandboxes/a")
+    let index = IPAM.indexFile("/run/podrun/.sandboxes/a", in: ipam.directory)
+    #expect(try FileIO.readString(index) == address.description)
+    // The index is what an allocation reads: with another address in it that the owner holds, that one is its.
+    let other = try IPv4Address(parsing: "10.201.0.77")
+    try FileIO.writeAtomically(ipam.directory + "/" + other.description, Array("/run/podrun/.sandboxes/a".utf8))
+    try FileIO.writeAtomically(index, Array(other.description.utf8))
+    #expect(try ipam.allocate(owner: "/run/podrun/.sandboxes/a") == other)
+    try ipam.release(owner: "/run/podrun/.sandboxes/a")
+    #expect(try ipam.allocations().isEmpty, "release frees every address the owner holds, indexed or not")
+    #expect(!FileIO.exists(index))
+}
+
+@Test func aStaleIndexEntryDoesNotGiveAnOwnerAnotherOwnersAddress() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let ipam = try makeIPAM(folder)
+    let b = try ipam.allocate(owner: "b")
+    // An index naming b's address for a (a crash, a hash clash): the address file says b, so a gets its own.
+    try FileIO.writeAtomically(IPAM.indexFile("a", in: ipam.directory), Array(b.description.utf8))
+    let a = try ipam.allocate(owner: "a")
+    #expect(a != b)
+    #expect(try ipam.allocations() == [a: "a", b: "b"])
+    try IPAM.reconcile(directory: ipam.directory, liveOwners: ["b"])
+    #expect(!FileIO.exists(IPAM.indexFile("a", in: ipam.directory)), "reconcile drops the index of a released owner")
+    #expect(try ipam.allocate(owner: "b") == b)
 }
 
 @Test func releasedAddressesAreNotReusedBeforeThePoolWraps() throws {
