@@ -135,21 +135,10 @@ public struct ContentStore: Sendable {
 
     /// The records of all images in the store, sorted by name.
     public func records() throws -> [ImageRecord] {
-        guard let dir = opendir(imagesDirectory) else {
-            if errno == ENOENT { return [] }
-            throw PodrunError.system("opendir", path: imagesDirectory)
-        }
-        defer { closedir(dir) }
-        var result: [ImageRecord] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            guard name.hasSuffix(".json") else { continue }
+        try FileIO.entries(of: imagesDirectory).filter { $0.hasSuffix(".json") }.map { name in
             let path = imagesDirectory + "/" + name
-            result.append(try JSONCoding.decode(ImageRecord.self, from: try FileIO.readBytes(path), what: "image record \(path)"))
-        }
-        return result.sorted { $0.name < $1.name }
+            return try JSONCoding.decode(ImageRecord.self, from: try FileIO.readBytes(path), what: "image record \(path)")
+        }.sorted { $0.name < $1.name }
     }
 
     private func syncDirectory(_ path: String) throws {

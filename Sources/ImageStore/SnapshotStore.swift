@@ -211,18 +211,6 @@ public struct SnapshotStore: Sendable {
 
     /// The names in folder `path` (none when it does not exist), `.` and `..` left out.
     static func names(in path: String) throws -> [String] {
-        guard let dir = opendir(path) else {
-            if errno == ENOENT { return [] }
-            throw PodrunError.system("opendir", path: path)
-        }
-        defer { closedir(dir) }
-        var result: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { result.append(name) }
-        }
-        return result.sorted()
+        try FileIO.entries(of: path).sorted()
     }
 }

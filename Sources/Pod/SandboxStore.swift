@@ -41,19 +41,7 @@ public struct SandboxStore: Sendable {
 
     /// The ids of every sandbox folder (with or without a record), sorted.
     public func ids() throws -> [String] {
-        guard let dir = opendir(directory) else {
-            if errno == ENOENT { return [] }
-            throw PodrunError.system("opendir", path: directory)
-        }
-        defer { closedir(dir) }
-        var ids: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." && !name.hasSuffix(".lock") { ids.append(name) }
-        }
-        return ids.sorted()
+        try FileIO.entries(of: directory).filter { !$0.hasSuffix(".lock") }.sorted()
     }
 
     /// Runs `body` holding the exclusive lock of sandbox `id` (`<id>.lock` beside its folder, so that it

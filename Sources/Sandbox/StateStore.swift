@@ -64,20 +64,7 @@ public struct StateStore: Sendable {
 
     /// The ids of every container folder holding a state file, sorted.
     public func ids() throws -> [String] {
-        guard let dir = opendir(root) else {
-            if errno == ENOENT { return [] }
-            throw PodrunError.system("open", path: root)
-        }
-        defer { closedir(dir) }
-        var ids: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name.hasPrefix(".") { continue }
-            if FileIO.exists(stateFile(name)) { ids.append(name) }
-        }
-        return ids.sorted()
+        try FileIO.entries(of: root).filter { !$0.hasPrefix(".") && FileIO.exists(stateFile($0)) }.sorted()
     }
 
     /// Removes the folder of container `id` and all in it.
