@@ -83,6 +83,23 @@ extension Harness {
     }
 }
 
+extension Harness {
+    /// Makes sandbox `id` look as a reboot that wiped its state folder leaves it: pause killed, its pinned
+    /// namespaces unmounted, the folder moved aside (returned: put it back for `sandbox rm` to remove the rest).
+    func moveSandboxStateAway(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        let owner = networkOwner(id)
+        let pausePID = Int32((try await inspectSandbox(id)["sandbox"] as? [String: Any])?["pausePid"] as? Int ?? 0)
+        guard pausePID > 0 else { throw HarnessError("sandbox \(id) shows no pause pid") }  // kill(0) is the group
+        kill(pausePID, SIGKILL)
+        for point in MountTable.current().map(\.mountPoint) where point.hasPrefix(owner + "/") {
+            umount2(point, Int32(MNT_DETACH))
+        }
+        let aside = tempDirectory + "/state-aside-" + id
+        #expect(rename(owner, aside) == 0, "moving the state away: errno \(errno)", sourceLocation: sourceLocation)
+        return aside
+    }
+}
+
 /// A pod container running `script` (the pod's hostname).
 func podContainer(_ script: String) -> ContainerConfig {
     var config = ContainerConfig.shell(script)
@@ -188,13 +205,7 @@ struct PodNetworkTests {
             #expect(TestNetwork.natRules().contains { $0.contains(owner) })
             // What a reboot that wiped the state folder leaves: no pause, no namespaces, no state, but the
             // address file and the port rules, which live elsewhere.
-            let pausePID = Int32((try await h.inspectSandbox(pod.id)["sandbox"] as? [String: Any])?["pausePid"] as? Int ?? 0)
-            kill(pausePID, SIGKILL)
-            for point in MountTable.current().map(\.mountPoint) where point.hasPrefix(owner + "/") {
-                umount2(point, Int32(MNT_DETACH))
-            }
-            let aside = h.tempDirectory + "/state-aside"
-            #expect(rename(owner, aside) == 0, "moving the state away: errno \(errno)")
+            let aside = try await h.moveSandboxStateAway(pod.id)
             try await h.podrunSucceeds(["gc"])
             #expect(!TestNetwork.nativeAllocations().contains { $0.owner == owner }, "the address came back to the pool")
             #expect(!TestNetwork.natRules().contains { $0.contains(owner) }, "the port rules went")
@@ -306,13 +317,7 @@ struct PodCNINetworkTests {
             #expect(TestNetwork.cniAllocations().contains { $0.containerID == pod.id })
             #expect(TestNetwork.cniLedgerEntries().contains { $0.owner == owner }, "the attachment is recorded for gc")
             // What a reboot that wiped the state folder leaves: host-local's lease file and portmap's rules.
-            let pausePID = Int32((try await h.inspectSandbox(pod.id)["sandbox"] as? [String: Any])?["pausePid"] as? Int ?? 0)
-            kill(pausePID, SIGKILL)
-            for point in MountTable.current().map(\.mountPoint) where point.hasPrefix(owner + "/") {
-                umount2(point, Int32(MNT_DETACH))
-            }
-            let aside = h.tempDirectory + "/state-aside"
-            #expect(rename(owner, aside) == 0, "moving the state away: errno \(errno)")
+            let aside = try await h.moveSandboxStateAway(pod.id)
             let gc = try await h.podrunSucceeds(["gc"])
             #expect(gc.stdout.contains(pod.id), "\(gc)")
             #expect(!TestNetwork.cniAllocations().contains { $0.containerID == pod.id }, "the lease was released")
