@@ -65,10 +65,9 @@ public struct CNIPluginRunner: Sendable {
             throw PodrunError(.invalidSpec, "invalid CNI plugin type \"\(type)\": it must be a plain file name",
                               path: "type")
         }
-        for directory in binDirectories where !directory.isEmpty {
-            let path = directory.hasSuffix("/") ? directory + type : directory + "/" + type
-            var info = stat()
-            guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(path, X_OK) == 0 else { continue }
+        // Empty entries are left out (not the current folder, as on PATH).
+        let directories = binDirectories.filter { !$0.isEmpty }
+        if !directories.isEmpty, let path = ProgramRunner.find(type, path: directories.joined(separator: ":")) {
             return path
         }
         throw PodrunError(.notFound, "CNI plugin \"\(type)\" not found in \(binDirectories.joined(separator: ":"))")

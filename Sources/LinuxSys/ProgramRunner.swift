@@ -105,12 +105,14 @@ public enum ProgramRunner {
         return result
     }
 
-    /// `name` as execvp would find it on `PATH` (the caller's); nil when it is nowhere.
+    /// `name` as execvp would find it: itself when it has a slash, else the first executable regular file of
+    /// that name in the folders of `path` (default the caller's `PATH`; an empty entry is the current folder).
+    /// Nil when it is nowhere.
     public static func find(_ name: String, path: String? = nil) -> String? {
         if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
         let search = path ?? getenv("PATH").map { String(cString: $0) } ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        for dir in search.split(separator: ":") where !dir.isEmpty {
-            let candidate = dir + "/" + name
+        for dir in search.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
             var st = stat()
             if stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
         }

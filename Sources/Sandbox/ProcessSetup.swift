@@ -89,13 +89,9 @@ enum ProcessSetup {
         }
         let pathVariable = environment.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        for dir in pathVariable.split(separator: ":", omittingEmptySubsequences: false) {
-            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
-            var st = stat()
-            if stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 {
-                return candidate
-            }
+        guard let found = ProgramRunner.find(name, path: pathVariable) else {
+            throw PodrunError(.execFailed, "exec: \"\(name)\": executable file not found in $PATH")
         }
-        throw PodrunError(.execFailed, "exec: \"\(name)\": executable file not found in $PATH")
+        return found
     }
 }
