@@ -41,14 +41,18 @@ struct podrun_clone_args {
 #define SYS_clone3 435
 #endif
 
-pid_t podrun_clone_into_cgroup(int cgroupfd) {
+pid_t podrun_clone3(uint64_t flags, int cgroupfd) {
     struct podrun_clone_args args;
     memset(&args, 0, sizeof args);
-    args.flags = PODRUN_CLONE_INTO_CGROUP;
+    args.flags = flags;
+    if (cgroupfd >= 0) {
+        args.flags |= PODRUN_CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)cgroupfd;
+    }
     args.exit_signal = SIGCHLD;
-    args.cgroup = (uint64_t)cgroupfd;
     return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
+pid_t podrun_clone_into_cgroup(int cgroupfd) { return podrun_clone3(0, cgroupfd); }
 int podrun_unshare(int flags) { return unshare(flags); }
 int podrun_setns(int fd, int nstype) { return setns(fd, nstype); }
 int podrun_pivot_root(const char *new_root, const char *put_old) {

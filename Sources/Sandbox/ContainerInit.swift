@@ -40,8 +40,58 @@ public enum ContainerInit {
         }
     }
 
+    /// Runs in the container's process that the runtime cloned straight into its new namespaces and its v2 cgroup
+    /// (see `canBeClonedDirectly`), with its descriptors in the fixed layout: it joins the v1 hierarchies and the
+    /// namespaces that have a path, then sets up as the forked child of the two-step init does.
+    public static func mainCloned(config: InitConfig) -> Never {
+        let channel = SyncChannel<InitMessage>(fd: InitDescriptors.sync(config.preserveFds))
+        do {
+            try checkFitness(config)
+            try config.cgroupJoin?.enterLegacyHierarchies()
+            try joinNamespacePaths(config)
+            try containerProcess(config, channel: channel)
+        } catch {
+            let e = (error as? PodrunError) ?? PodrunError(.internalError, "init", cause: String(describing: error))
+            try? channel.send(.failed(e))
+            _exit(1)
+        }
+    }
+
+    /// Whether the runtime may clone the container's process directly, with its new namespaces and into its
+    /// cgroup, instead of forking an init that enters them and forks again: a create without a user namespace
+    /// (whose id maps are written between unshare and fork), without a time namespace (its offsets are set
+    /// before its first process enters it) and without a pid namespace to join (setns into one applies only to
+    /// the caller's children).
+    public static func canBeClonedDirectly(_ config: InitConfig) -> Bool {
+        guard config.mode == .create else { return false }
+        for namespace in config.spec.linux?.namespaces ?? [] {
+            switch namespace.type {
+            case .user, .time: return false
+            case .pid where !(namespace.path ?? "").isEmpty: return false
+            default: continue
+            }
+        }
+        return true
+    }
+
+    /// The CLONE_NEW* flags of the namespaces made new when the container's process starts: those without a
+    /// path, but the user namespace (made first, apart) and the cgroup one (made by the container's process once
+    /// it is in its cgroup: the namespace's root is the cgroup of the process that makes it).
+    public static func newNamespaceFlags(_ spec: Spec) -> Int32 {
+        (spec.linux?.namespaces ?? [])
+            .filter { ($0.path ?? "").isEmpty && $0.type != .user && $0.type != .cgroup }
+            .reduce(Int32(0)) { $0 | $1.type.cloneFlag }
+    }
+
     /// Checks the process is fit to be the init (one thread, non-dumpable), then runs it.
     private static func start(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws -> Never {
+        try checkFitness(config)
+        try run(config, channel: channel)
+    }
+
+    /// Makes sure the process has one thread (unshare, setns and the cgroup `tasks` writes act on the calling
+    /// thread only), makes it non-dumpable and sets the initial CPU affinity.
+    private static func checkFitness(_ config: InitConfig) throws {
         guard Sys.threadCount() == 1 else {
             throw PodrunError(.internalError, "podrun init must be single-threaded, has \(Sys.threadCount()) threads")
         }
@@ -49,7 +99,6 @@ public enum ContainerInit {
         if let initial = config.process.execCPUAffinity?.initial, !initial.isEmpty {
             try ProcessAttributes.setAffinity(initial, field: "process.execCPUAffinity.initial")
         }
-        try run(config, channel: channel)
     }
 
     /// The intermediate process: namespaces, then fork; the child becomes the container's process.
@@ -95,12 +144,8 @@ public enum ContainerInit {
     /// writing its id maps). A new cgroup namespace is left to the container's process, made once that is in
     /// its cgroup: the namespace's root is the cgroup of the process that makes it.
     private static func enterNewNamespaces(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws {
-        let namespaces = config.spec.linux?.namespaces ?? []
-        for type in LinuxNamespaceType.joinOrder {
-            guard let ns = namespaces.first(where: { $0.type == type }), let path = ns.path, !path.isEmpty else { continue }
-            try Sys.setns(path: path, type: type.cloneFlag)
-        }
-        let new = namespaces.filter { $0.path == nil || $0.path?.isEmpty == true }
+        try joinNamespacePaths(config)
+        let new = (config.spec.linux?.namespaces ?? []).filter { ($0.path ?? "").isEmpty }
         if new.contains(where: { $0.type == .user }) {
             try Sys.unshare(LinuxNamespaceType.user.cloneFlag)
             try channel.send(.requestMappings(pid: getpid()))
@@ -111,7 +156,7 @@ public enum ContainerInit {
                 throw PodrunError.system("become root in the user namespace")
             }
         }
-        let flags = new.filter { $0.type != .user && $0.type != .cgroup }.reduce(Int32(0)) { $0 | $1.type.cloneFlag }
+        let flags = newNamespaceFlags(config.spec)
         if flags != 0 { try Sys.unshare(flags) }
         // A new time namespace takes its clock offsets before its first process (the fork below) enters it.
         if let offsets = config.spec.linux?.timeOffsets, !offsets.isEmpty {
@@ -119,6 +164,15 @@ public enum ContainerInit {
                 throw PodrunError.invalidSpec("linux.timeOffsets", "time offsets need a new time namespace")
             }
             try FileIO.writeExisting("/proc/self/timens_offsets", ProcessAttributes.timeOffsetsText(offsets))
+        }
+    }
+
+    /// Joins the spec's namespaces that have a path, in `LinuxNamespaceType.joinOrder` (user first, mount last).
+    private static func joinNamespacePaths(_ config: InitConfig) throws {
+        let namespaces = config.spec.linux?.namespaces ?? []
+        for type in LinuxNamespaceType.joinOrder {
+            guard let ns = namespaces.first(where: { $0.type == type }), let path = ns.path, !path.isEmpty else { continue }
+            try Sys.setns(path: path, type: type.cloneFlag)
         }
     }
 

@@ -166,10 +166,14 @@ public struct Runtime: Sendable {
                                            InitDescriptors.stateDirectory(preserve): stateDirectory]
         if let consoleFd { descriptors[InitDescriptors.console(preserve)] = consoleFd }
         for fd in 0..<preserve { descriptors[Int32(3 + fd)] = Int32(3 + fd) }
-        let initPid = try launchInit(config, descriptors: descriptors, closeInChild: [parentEnd], onError: {
+        let launched = try launchInit(config, descriptors: descriptors, closeInChild: [parentEnd], onError: {
             close(childEnd)
         })
+        let initPid = launched.pid
         close(childEnd)
+        log.log(.debug, launched.isContainerProcess
+                ? "container process \(initPid) cloned into its namespaces and cgroup"
+                : "init \(initPid) started (\(config.mode.rawValue))")
         cleanup.add {
             Glibc.kill(initPid, SIGKILL)
             var status: Int32 = 0
@@ -181,6 +185,11 @@ public struct Runtime: Sendable {
         var containerPid: Int32? = nil
         var startTime: UInt64? = nil
         var ready = false
+        if launched.isContainerProcess {
+            // Cloned straight into its namespaces: no init in between to report the pid.
+            containerPid = initPid
+            startTime = ProcessTable.stat(of: initPid)?.startTime
+        }
         loop: while true {
             guard let message = try channel.receive() else {
                 if ready { break loop }
@@ -222,8 +231,10 @@ public struct Runtime: Sendable {
                 throw PodrunError(.internalError, "unexpected message from init")
             }
         }
-        var status: Int32 = 0
-        while waitpid(initPid, &status, 0) < 0 && errno == EINTR {}
+        if !launched.isContainerProcess {
+            var status: Int32 = 0
+            while waitpid(initPid, &status, 0) < 0 && errno == EINTR {}
+        }
         // A created container's process waits on the exec fifo, so it is alive; an exec'd one may already have
         // run and been reaped by the caller's subreaper: it needs no start time.
         guard let pid = containerPid else { throw PodrunError(.internalError, "init sent no pid") }
@@ -236,13 +247,16 @@ public struct Runtime: Sendable {
         return (pid, startTime ?? 0)
     }
 
-    /// Starts the init process with `descriptors` (target -> source) in place.
+    /// Starts the init process with `descriptors` (target -> source) in place; `isContainerProcess` when what
+    /// started is the container's process itself.
     ///
     /// When nothing can write the podrun binary (immutable or on a read-only mount) and this process has one
-    /// thread, the init is a fork of this process: no second program start. Otherwise it is exec'd from a sealed
+    /// thread, the init is a fork of this process: no second program start. For a create that needs no two
+    /// steps (`ContainerInit.canBeClonedDirectly`) that fork is the container's process itself, cloned with its
+    /// new namespaces into its v2 cgroup: no intermediate process. Otherwise the init is exec'd from a sealed
     /// memfd copy of the binary, so a container that reaches the init's /proc/PID/exe finds nothing writable.
     private func launchInit(_ config: InitConfig, descriptors: [Int32: Int32], closeInChild: [Int32],
-                            onError: () -> Void) throws -> pid_t {
+                            onError: () -> Void) throws -> (pid: pid_t, isContainerProcess: Bool) {
         let arguments = ["podrun", "init"]
         let environment = ["\(InitDescriptors.environmentKey)=\(config.preserveFds)"]
         var configFd: Int32 = -1
@@ -257,38 +271,65 @@ public struct Runtime: Sendable {
         do {
             if ExecutableProtection.runningBinaryIsProtected() {
                 if Sys.threadCount() == 1 {
-                    let pid = podrun_fork()
-                    guard pid >= 0 else { throw PodrunError.system("fork") }
-                    if pid == 0 {
+                    // In the child: only the fixed layout stays open, as in an exec'd init: the child does not exec,
+                    // so close-on-exec closes nothing. A copy of the sync socket left open would keep the runtime
+                    // from seeing it close; a descriptor of the caller's (a pipe or socket it waits on) would stay
+                    // open in the created container until `start`.
+                    func keepOnlyTheLayout() {
                         closeInChild.forEach { close($0) }
                         do {
                             try Descriptors.install(descriptors)
                         } catch {
                             _exit(1)
                         }
-                        // Only the fixed layout stays open, as in an exec'd init: the init does not exec, so
-                        // close-on-exec closes nothing. A copy of the sync socket left open would keep the runtime
-                        // from seeing it close; a descriptor of the caller's (a pipe or socket it waits on) would
-                        // stay open in the created container until `start`.
                         let highest = descriptors.keys.max() ?? 2
                         for fd in Int32(3)..<highest + 1 where descriptors[fd] == nil { close(fd) }
                         _ = podrun_close_range(UInt32(highest + 1), UInt32.max, 0)
+                    }
+                    if ContainerInit.canBeClonedDirectly(config), let pid = try cloneContainerProcess(config) {
+                        if pid == 0 {
+                            keepOnlyTheLayout()
+                            ContainerInit.mainCloned(config: config)
+                        }
+                        return (pid, true)
+                    }
+                    let pid = podrun_fork()
+                    guard pid >= 0 else { throw PodrunError.system("fork") }
+                    if pid == 0 {
+                        keepOnlyTheLayout()
                         ContainerInit.main(config: config)
                     }
-                    return pid
+                    return (pid, false)
                 }
-                return try Spawn.start(Self.selfExecutable, arguments, environment: environment, descriptors: withConfig())
+                return (try Spawn.start(Self.selfExecutable, arguments, environment: environment,
+                                        descriptors: withConfig()), false)
             }
             let copy = try ExecutableProtection.sealedCopyOfRunningBinary()
             defer { close(copy) }
             var withBinary = try withConfig()
             let slot = InitDescriptors.binary(config.preserveFds)
             withBinary[slot] = copy
-            return try Spawn.start("/proc/self/fd/\(slot)", arguments, environment: environment, descriptors: withBinary)
+            return (try Spawn.start("/proc/self/fd/\(slot)", arguments, environment: environment,
+                                    descriptors: withBinary), false)
         } catch {
             onError()
             throw error
         }
+    }
+
+    /// Clones this single-threaded process with the container's new namespaces into its v2 cgroup: 0 in the
+    /// child, its pid in the parent; nil when the kernel has no clone3 or no `CLONE_INTO_CGROUP` (before 5.7, or a
+    /// seccomp filter refusing clone3), for the two-step init to do it.
+    private func cloneContainerProcess(_ config: InitConfig) throws -> pid_t? {
+        let unified = try config.cgroupJoin?.openUnifiedDirectory()
+        defer { if let unified { close(unified) } }
+        let pid = podrun_clone3(UInt64(UInt32(bitPattern: ContainerInit.newNamespaceFlags(config.spec))), unified ?? -1)
+        if pid >= 0 { return pid }
+        let e = errno
+        guard e == ENOSYS || e == E2BIG || e == EINVAL else {
+            throw PodrunError.system("clone the container's process", errno: e)
+        }
+        return nil
     }
 
     /// Resolves the process' capability names and compiles the spec's seccomp filter, logging runc's warnings

@@ -253,6 +253,10 @@ final class Harness: Sendable {
     let tempDirectory: String
     /// The runtime's state folder (`--root`).
     let stateDirectory: String
+    /// The runtime binary this test runs: the one under test, or its copy on a read-only mount (`protectedBinary`).
+    let binary: String
+    /// The read-only bind mount holding the protected copy, if any (unmounted at clean-up).
+    private let protectedBinaryFolder: String?
 
     private let containerIDs = Mutex<[String]>([])
     private let sandboxIDs = Mutex<[String]>([])
@@ -261,7 +265,10 @@ final class Harness: Sendable {
     private let explicitCgroupPaths = Mutex<[String]>([])
     private let hostInterfaceNames = Mutex<[String]>([])
 
-    init(name: String) throws {
+    /// With `protectedBinary`, the test runs a copy of the binary under test (and of podrun-pause beside it) on a
+    /// read-only bind mount: nothing can write it, so podrun forks its init (and clones a container's process
+    /// directly) instead of exec'ing a sealed copy of itself, as an installed immutable podrun does.
+    init(name: String, protectedBinary: Bool = false) throws {
         try TestEnvironment.checkPrerequisites()
         let short = String(name.prefix(while: { $0 != "(" }).prefix(20))
         self.name = short
@@ -276,6 +283,29 @@ final class Harness: Sendable {
         stateDirectory = tempDirectory + "/state"
         try FileManager.default.createDirectory(
             atPath: tempDirectory + "/out", withIntermediateDirectories: true)
+        guard protectedBinary else {
+            binary = TestEnvironment.binary
+            protectedBinaryFolder = nil
+            return
+        }
+        let folder = tempDirectory + "/bin"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let source = URL(fileURLWithPath: TestEnvironment.binary)
+        try FileManager.default.copyItem(atPath: source.path, toPath: folder + "/" + source.lastPathComponent)
+        let pause = source.deletingLastPathComponent().appendingPathComponent("podrun-pause").path
+        if FileManager.default.fileExists(atPath: pause) {
+            try FileManager.default.copyItem(atPath: pause, toPath: folder + "/podrun-pause")
+        }
+        guard mount(folder, folder, nil, UInt(MS_BIND), nil) == 0 else {
+            throw HarnessError("bind mount \(folder): errno \(errno)")
+        }
+        guard mount(nil, folder, nil, UInt(MS_BIND | MS_REMOUNT | MS_RDONLY), nil) == 0 else {
+            let e = errno
+            umount2(folder, Int32(MNT_DETACH))
+            throw HarnessError("remount \(folder) read-only: errno \(e)")
+        }
+        binary = folder + "/" + source.lastPathComponent
+        protectedBinaryFolder = folder
     }
 
     // MARK: ids and names
@@ -328,7 +358,7 @@ final class Harness: Sendable {
         timeout: Duration = .seconds(60), environment: [String: String] = [:]
     ) async throws -> CommandResult {
         try await runCommand(
-            TestEnvironment.binary, globalFlags + ["--root", stateDirectory] + arguments, stdin: stdin,
+            binary, globalFlags + ["--root", stateDirectory] + arguments, stdin: stdin,
             outputDirectory: tempDirectory + "/out", timeout: timeout, environment: environment)
     }
 
@@ -505,7 +535,7 @@ final class Harness: Sendable {
     func leakedMounts() -> [String] {
         let fixture = (try? Fixture.busyboxRootfs()) ?? "/nonexistent-fixture"
         return MountTable.current().map(\.mountPoint).filter {
-            isUnderTest($0) || $0 == fixture || $0.hasPrefix(fixture + "/")
+            (isUnderTest($0) || $0 == fixture || $0.hasPrefix(fixture + "/")) && $0 != protectedBinaryFolder
         }
     }
 
@@ -617,6 +647,7 @@ final class Harness: Sendable {
             removeCgroup(path)
         }
         removeLeakedNetworkState()
+        if let protectedBinaryFolder { umount2(protectedBinaryFolder, Int32(MNT_DETACH)) }
         if leakedMounts().isEmpty {
             try? FileManager.default.removeItem(atPath: tempDirectory)
         } else {
@@ -636,10 +667,10 @@ final class Harness: Sendable {
 
 /// Runs `body` with a fresh harness, then checks for leaks (each one is a recorded issue) and cleans up.
 func withHarness(
-    _ name: String = #function, sourceLocation: SourceLocation = #_sourceLocation,
+    _ name: String = #function, protectedBinary: Bool = false, sourceLocation: SourceLocation = #_sourceLocation,
     _ body: (Harness) async throws -> Void
 ) async throws {
-    let harness = try Harness(name: name)
+    let harness = try Harness(name: name, protectedBinary: protectedBinary)
     var failure: Error?
     do {
         try await body(harness)

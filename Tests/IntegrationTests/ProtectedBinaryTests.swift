@@ -1,35 +1,121 @@
 import Foundation
 import Testing
 
-/// podrun installed where nothing can write it (here a read-only bind mount; `chattr +i` is the other way)
-/// forks its init instead of exec'ing a sealed copy of itself: the fast path the benchmarks measure.
+/// podrun installed where nothing can write it (here a read-only bind mount; `chattr +i` is the other way) forks
+/// its init instead of exec'ing a sealed copy of itself: the fast path the benchmarks measure. A create that needs
+/// no two steps goes further: the container's process is cloned straight into its namespaces and cgroup. These
+/// tests run that path (the rest of the suite runs the writable debug binary, which execs its init).
 @Suite("a protected podrun binary forks its init", .enabled(if: !TestEnvironment.isRunc, "podrun's init launch"))
 struct ProtectedBinaryTests {
     @Test func runCreateStartAndExecWorkThroughTheForkedInit() async throws {
-        try await withHarness { h in
-            let folder = try h.makeHostDirectory("bin")
-            let binary = folder + "/podrun"
-            #expect(try runCommandSync("/bin/cp", [TestEnvironment.binary, binary]) == 0)
-            #expect(try runCommandSync("/bin/mount", ["--bind", folder, folder]) == 0)
-            defer { umount2(folder, Int32(MNT_DETACH)) }
-            #expect(try runCommandSync("/bin/mount", ["-o", "remount,bind,ro", folder]) == 0)
-            let protected = { (arguments: [String]) async throws -> CommandResult in
-                try await runCommand(binary, ["--root", h.stateDirectory] + arguments,
-                                     outputDirectory: h.tempDirectory + "/out", timeout: .seconds(60))
-            }
+        try await withHarness(protectedBinary: true) { h in
             // Only the standard streams reach the process (the forked init closed its copies of the rest).
-            let run = try await protected(["run", "--bundle", try h.makeBundle(.shell("ls /proc/self/fd")).path,
-                                           h.newID("fork")])
+            let run = try await h.runContainer(.shell("ls /proc/self/fd"), label: "fork")
             #expect(run.status == 0, "\(run)")
             #expect(run.output.split(separator: "\n") == ["0", "1", "2", "3"], "\(run.output)")
 
-            let id = h.newID("fork")
-            let created = try await protected(["create", "--bundle", try h.makeBundle(ContainerConfig(args: ["sleep", "1000"])).path, id])
-            #expect(created.status == 0, "\(created)")
-            #expect(try await protected(["start", id]).status == 0)
-            let exec = try await protected(["exec", id, "echo", "exec-ok"])
+            let id = try await h.startSleeper(label: "fork")
+            let exec = try await h.runtimeSucceeds(["exec", id, "echo", "exec-ok"])
             #expect(exec.output == "exec-ok", "\(exec)")
-            #expect(try await protected(["delete", "--force", id]).status == 0)
+            try await h.runtimeSucceeds(["delete", "--force", id])
+        }
+    }
+
+    @Test func aClonedContainerProcessIsPidOneWithItsHostnameAndItsExitStatus() async throws {
+        try await withHarness(protectedBinary: true) { h in
+            var config = ContainerConfig.shell("echo pid=$$; hostname; exit 7")
+            config.hostname = "it-cloned"
+            let bundle = try h.makeBundle(config)
+            let run = try await h.runtime(["run", "--bundle", bundle.path, h.newID("clone")], globalFlags: ["--debug"])
+            #expect(run.status == 7, "\(run)")
+            #expect(run.output.split(separator: "\n") == ["pid=1", "it-cloned"], "\(run.output)")
+            #expect(run.stderr.contains("cloned into its namespaces and cgroup"), "not cloned directly: \(run.stderr)")
+        }
+    }
+
+    @Test func aClonedContainerHasItsOwnNamespacesAReadOnlyRootAndMaskedPaths() async throws {
+        try await withHarness(protectedBinary: true) { h in
+            let id = try await h.startSleeper(label: "clonens")
+            let pid = try await h.pid(id)
+            for kind in ["mnt", "net", "ipc", "uts", "pid"] {
+                let theirs = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/\(kind)")
+                let ours = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\(kind)")
+                #expect(theirs != ours, "the container shares the host's \(kind) namespace")
+            }
+            let root = try await h.runtime(["exec", id, "touch", "/written"])
+            #expect(root.status != 0, "the read-only root took a write: \(root)")
+            let timers = try await h.runtimeSucceeds(["exec", id, "wc", "-c", "/proc/timer_list"])
+            #expect(timers.output.hasPrefix("0 "), "/proc/timer_list is not masked: \(timers.output)")
+            try await h.stopAndDelete(id)
+        }
+    }
+
+    @Test func aClonedContainerProcessIsInItsCgroupInEveryHierarchy() async throws {
+        try await withHarness(protectedBinary: true) { h in
+            let id = try await h.startSleeper(label: "clonecg")
+            let pid = try await h.pid(id)
+            let host = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
+            #expect(host.split(separator: "\n").count >= 2, "\(host)")
+            #expect(CgroupMembershipTests.linesOutside(host, id: id).isEmpty, "outside its cgroup: \(host)")
+            let exec = try await h.runtimeSucceeds(["exec", id, "cat", "/proc/self/cgroup"])
+            #expect(CgroupMembershipTests.linesOutside(exec.output, id: id).isEmpty, "exec'd outside: \(exec.output)")
+            try await h.stopAndDelete(id)
+        }
+    }
+
+    @Test func aClonedContainerJoinsAnotherContainersNetworkNamespaceByPath() async throws {
+        try await withHarness(protectedBinary: true) { h in
+            let first = try await h.startSleeper(label: "clonenet")
+            let pid = try await h.pid(first)
+            var config = ContainerConfig.shell("echo pid=$$; readlink /proc/self/ns/net")
+            config.namespaces = ContainerConfig.defaultNamespaces.filter { $0["type"] as? String != "network" }
+                + [ContainerConfig.namespace("network", path: "/proc/\(pid)/ns/net")]
+            let run = try await h.runContainer(config, label: "clonenet")
+            let net = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")
+            #expect(run.status == 0, "\(run)")
+            #expect(run.output.split(separator: "\n") == ["pid=1", Substring(net)], "\(run.output)")
+            try await h.stopAndDelete(first)
+        }
+    }
+
+    /// A user namespace (id maps written between unshare and fork) and a joined pid namespace (setns applies to
+    /// children only) still take the two-step init.
+    @Test func aUserNamespaceOrAJoinedPidNamespaceStillWorksThroughTheTwoStepInit() async throws {
+        try await withHarness(protectedBinary: true) { h in
+            var user = ContainerConfig.shell("cat /proc/self/uid_map; echo pid=$$")
+            user.namespaces += [ContainerConfig.namespace("user")]
+            user.uidMappings = [ContainerConfig.idMapping(container: 0, host: 100_000, size: 65536)]
+            user.gidMappings = [ContainerConfig.idMapping(container: 0, host: 100_000, size: 65536)]
+            let bundle = try h.makeBundle(user)
+            let mapped = try await h.runtime(["run", "--bundle", bundle.path, h.newID("twouser")], globalFlags: ["--debug"])
+            #expect(mapped.status == 0, "\(mapped)")
+            #expect(mapped.stderr.contains("init ") && mapped.stderr.contains("started (create)"), "\(mapped.stderr)")
+            let words = mapped.output.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            #expect(words == ["0", "100000", "65536", "pid=1"], "\(mapped.output)")
+
+            let first = try await h.startSleeper(label: "twopid")
+            let pid = try await h.pid(first)
+            var joined = ContainerConfig.shell("echo pid=$$; ps -o pid,comm | grep -c sleep")
+            joined.namespaces = ContainerConfig.defaultNamespaces.filter { $0["type"] as? String != "pid" }
+                + [ContainerConfig.namespace("pid", path: "/proc/\(pid)/ns/pid")]
+            let run = try await h.runContainer(joined, label: "twopid")
+            #expect(run.status == 0, "\(run)")
+            let lines = run.output.split(separator: "\n")
+            #expect(lines.count == 2 && lines.first != "pid=1" && lines.last == "1", "\(run.output)")
+            try await h.stopAndDelete(first)
+        }
+    }
+
+    @Test func aFailedCloneCreateLeavesNoStateCgroupOrProcess() async throws {
+        try await withHarness(protectedBinary: true) { h in
+            var config = ContainerConfig(args: ["true"])
+            config.extraMounts = [ContainerConfig.bind("/no/such/source", at: "/mnt")]
+            let bundle = try h.makeBundle(config)
+            let id = h.newID("clonefail")
+            let result = try await h.runtime(["create", "--bundle", bundle.path, id])
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("/no/such/source"), "the error should name the source: \(result)")
+            // The harness's leak check finds any state, cgroup or process left.
         }
     }
 }

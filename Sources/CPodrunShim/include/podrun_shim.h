@@ -15,6 +15,9 @@ pid_t podrun_fork(void);
 /// (which would wait for an RCU grace period). A raw syscall: glibc's fork bookkeeping (atfork handlers, the
 /// thread's cached tid) is skipped, so only the single-threaded `podrun init` calls it.
 pid_t podrun_clone_into_cgroup(int cgroupfd);
+/// clone3(2) as a fork: the child starts in the new namespaces of `flags` (CLONE_NEW*) and, with `cgroupfd` >= 0, in
+/// that cgroup v2 folder. A raw syscall like `podrun_clone_into_cgroup`: only a single-threaded caller may use it.
+pid_t podrun_clone3(uint64_t flags, int cgroupfd);
 int podrun_unshare(int flags);
 int podrun_setns(int fd, int nstype);
 int podrun_pivot_root(const char *new_root, const char *put_old);
