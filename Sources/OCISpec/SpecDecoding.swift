@@ -80,6 +80,22 @@ extension Spec {
         try SpecCoding.decode(Spec.self, from: bytes, document: "config.json")
     }
 
+    /// Decodes a config.json and returns the parsed document too, for a state record to keep as it is instead of
+    /// encoding the spec again; the document is nil when only Foundation's parser reads the bytes (a byte-order
+    /// mark, a trailing comma). Errors name the field, as `decode(from:)`'s.
+    public static func decodeKeepingDocument(from bytes: [UInt8]) throws -> (spec: Spec, document: JSONTree?) {
+        guard let document = JSONTree.parse(bytes) else { return (try decode(from: bytes), nil) }
+        do {
+            return (try JSONTreeDecoder.decode(Spec.self, from: document), document)
+        } catch let error as DecodingError {
+            throw SpecCoding.describe(error, document: "config.json")
+        } catch let error as PodrunError {
+            throw error
+        } catch {
+            throw PodrunError(.invalidSpec, "config.json is not valid JSON", cause: String(describing: error))
+        }
+    }
+
     /// The spec as pretty JSON.
     public func encodedJSON() throws -> [UInt8] { try SpecCoding.encode(self) }
 }

@@ -1,5 +1,6 @@
 import Cgroups
 import OCISpec
+import PodrunCore
 
 /// What podrun keeps on disk about one container (`<root>/<id>/state.json`).
 public struct ContainerRecord: Codable, Sendable, Equatable {
@@ -47,5 +48,27 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     /// Whether the container has a pid namespace of its own (killing its first process then ends all of it).
     public var hasPrivatePidNamespace: Bool {
         spec.linux?.namespaces?.contains { $0.type == .pid && $0.path == nil } ?? false
+    }
+}
+
+extension ContainerRecord {
+    /// The record as `save` writes it (the document `JSONCoding.encode` makes: members sorted by key, no `storage`
+    /// when nil), with `spec` as the document given: the config.json the spec was decoded from.
+    func stateDocument(spec: JSONTree) -> JSONTree {
+        let directories = cgroupDirectories.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            .map { ($0.key, JSONTree.string($0.value)) }
+        var members: [(String, JSONTree)] = [
+            ("bundle", .string(bundle)),
+            ("cgroupDirectories", .object(directories)),
+            ("cgroupPath", .string(cgroupPath)),
+            ("created", .string(created)),
+            ("id", .string(id)),
+            ("pid", .number(String(pid))),
+            ("pidStartTime", .number(String(pidStartTime))),
+            ("rootfs", .string(rootfs)),
+            ("spec", spec),
+        ]
+        if let storage { members.append(("storage", .string(storage))) }
+        return .object(members)
     }
 }

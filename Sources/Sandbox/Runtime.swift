@@ -47,6 +47,12 @@ public struct Runtime: Sendable {
 
     /// Reads, decodes and validates a bundle's config.json.
     public static func loadSpec(bundle: String) throws -> Spec {
+        try loadSpecKeepingDocument(bundle: bundle).spec
+    }
+
+    /// Reads, decodes and validates a bundle's config.json; returns the parsed document too (see
+    /// `Spec.decodeKeepingDocument`).
+    static func loadSpecKeepingDocument(bundle: String) throws -> (spec: Spec, document: JSONTree?) {
         let path = bundle + "/config.json"
         let bytes: [UInt8]
         do {
@@ -54,9 +60,9 @@ public struct Runtime: Sendable {
         } catch let e as PodrunError where e.code == .notFound {
             throw PodrunError(.notFound, "open \(path): no such file or directory")
         }
-        let spec = try Spec.decode(from: bytes)
-        try spec.validate()
-        return spec
+        let loaded = try Spec.decodeKeepingDocument(from: bytes)
+        try loaded.spec.validate()
+        return loaded
     }
 
     /// Makes a container whose first process waits for `start`. With `consoleReceiver`, a terminal's master
@@ -76,11 +82,12 @@ public struct Runtime: Sendable {
         try ContainerID.validate(id)
         let bundle = try Self.absolutePath(options.bundle)
         let spec: Spec
+        var document: JSONTree? = nil
         if let given = options.spec {
             try given.validate()
             spec = given
         } else {
-            spec = try Self.loadSpec(bundle: bundle)
+            (spec, document) = try Self.loadSpecKeepingDocument(bundle: bundle)
         }
         guard let process = spec.process else { throw PodrunError.invalidSpec("process", "is required") }
         guard spec.linux?.namespaces?.contains(where: { $0.type == .mount }) == true else {
@@ -105,7 +112,7 @@ public struct Runtime: Sendable {
             let record = try createProcess(id: id, spec: spec, process: process, bundle: bundle, rootfs: rootfs,
                                            directory: directory, options: options, consoleReceiver: consoleReceiver,
                                            cleanup: cleanup)
-            try store.save(record)
+            try store.save(record, specDocument: document)
             if let pidFile = options.pidFile { try Self.writePidFile(pidFile, record.pid) }
             cleanup.disarm()
             return record

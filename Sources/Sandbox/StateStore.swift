@@ -56,9 +56,11 @@ public struct StateStore: Sendable {
         }
     }
 
-    /// Writes the record atomically.
-    public func save(_ record: ContainerRecord) throws {
-        let bytes = try JSONCoding.encode(record, what: "state")
+    /// Writes the record atomically. `specDocument`, the parsed config.json the record's spec was decoded from,
+    /// is written as it is instead of encoding the spec again.
+    public func save(_ record: ContainerRecord, specDocument: JSONTree? = nil) throws {
+        let bytes = try specDocument.map { record.stateDocument(spec: $0).jsonBytes() }
+            ?? JSONCoding.encode(record, what: "state")
         try FileIO.writeAtomically(stateFile(record.id), bytes, mode: 0o600)
     }
 

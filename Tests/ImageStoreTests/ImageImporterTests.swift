@@ -259,7 +259,7 @@ import Testing
     #expect(records.map(\.name) == ["multi"])
     #expect(records.first?.layerDigests == layers)
 
-    let arm = try ImageImporter(store: ContentStore(root: fixture.directory + "/store-arm"),
+    let arm = ImageImporter(store: ContentStore(root: fixture.directory + "/store-arm"),
                                 platform: Platform(architecture: "arm64", os: "linux"))
     #expect(throws: PodrunError.self, "the arm64 manifest's blob is missing") { try arm.importArchive(path: multi) }
 }

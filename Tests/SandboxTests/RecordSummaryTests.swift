@@ -1,4 +1,6 @@
 import FoundationEssentials
+import Glibc
+import LinuxSys
 import OCISpec
 import PodrunCore
 import Testing
@@ -35,6 +37,32 @@ import Testing
         let summary = try #require(try self.summary(of: full))
         #expect(summary == full)
         #expect(!summary.hasPrivatePidNamespace)
+    }
+
+    @Test(arguments: [nil, "/var/lib/podrun/x"])
+    func theStateDocumentWithTheSpecsOwnTreeIsWhatEncodingTheRecordWrites(storage: String?) throws {
+        var spec = Spec(process: Process(args: ["sh", "-c", "echo /é"]), annotations: ["b": "2", "a": "1"])
+        spec.linux = Linux(namespaces: [LinuxNamespace(type: .pid)])
+        let full = record(spec: spec, storage: storage)
+        let document = full.stateDocument(spec: try JSONTreeEncoder.tree(of: spec))
+        #expect(document.jsonBytes() == (try JSONCoding.encode(full)))
+    }
+
+    @Test func aStateSavedWithConfigJSONsDocumentLoadsAsTheDecodedSpec() throws {
+        let config = #"{"ociVersion":"1.2.0","process":{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}},"#
+            + #""root":{"path":"rootfs"},"annotations":{"x":"y"},"#
+            + #""linux":{"namespaces":[{"type":"pid"},{"type":"mount"}]},"somethingPodrunDoesNotKnow":[1]}"#
+        let (spec, document) = try Spec.decodeKeepingDocument(from: Array(config.utf8))
+        let root = "/tmp/podrun-record-test-\(getpid())"
+        defer { try? FileIO.removeTree(root) }
+        let store = StateStore(root: root)
+        _ = try store.makeDirectory(for: "c1")
+        let full = record(spec: spec)
+        try store.save(full, specDocument: try #require(document))
+        #expect(try store.load("c1") == full)
+        var expected = full
+        expected.spec = Spec(annotations: ["x": "y"], linux: Linux(namespaces: spec.linux?.namespaces))
+        #expect(try store.loadSummary("c1") == expected)
     }
 
     @Test func aSpecWithHooksHasNoSummary() throws {
