@@ -105,7 +105,7 @@ struct CgroupV2Manager: CgroupManager {
             try CgroupTree.write(directory, "hugetlb.\(limit.pageSize).max", String(limit.limit))
         }
         if let devices = r.devices, !devices.isEmpty {
-            try DeviceFilter.attach(devices + DeviceRules.runcAllowed, to: directory)
+            try DeviceFilter.attach(DeviceRules.effective(devices), to: directory)
         }
         for (key, value) in (r.unified ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard !key.contains("/"), !key.contains(".."), !key.isEmpty else {
