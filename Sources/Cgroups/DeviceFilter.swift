@@ -110,7 +110,8 @@ public enum DeviceFilter {
         }
     }
 
-    /// The largest verifier log asked for when a load fails (the kernel caps log_size near 16 MiB).
+    /// The verifier log asked for when a load fails: 1 MiB, ample for a device program (the log of runc's default
+    /// rules at log level 1 outgrows 4 KiB, which made a single load with a 4 KiB log fail with ENOSPC).
     static let largestLog = 1 << 20
 
     /// Loads `instructions` as a BPF_PROG_TYPE_CGROUP_DEVICE program; returns its descriptor.
