@@ -101,7 +101,7 @@ struct CgroupV1Manager: CgroupManager {
             }
         }
         if let devices = r.devices, !devices.isEmpty, let dir = directory("devices") {
-            for (file, line) in DeviceRules.v1Writes(devices + DeviceRules.runcAllowed) {
+            for (file, line) in DeviceRules.v1Writes(DeviceRules.effective(devices)) {
                 try CgroupTree.write(dir, file, line)
             }
         }

@@ -60,37 +60,39 @@ struct CgroupV2Manager: CgroupManager {
 
     func set(_ r: LinuxResources) throws {
         if let m = r.memory {
-            if let limit = m.limit, limit != 0 { try CgroupTree.write(directory, "memory.max", Self.max(limit)) }
+            if let limit = m.limit, limit != 0 {
+                try write("memory.max", Self.max(limit), for: "linux.resources.memory.limit")
+            }
             if let reservation = m.reservation, reservation != 0 {
-                try CgroupTree.write(directory, "memory.low", Self.max(reservation))
+                try write("memory.low", Self.max(reservation), for: "linux.resources.memory.reservation")
             }
             if let swap = m.swap, swap != 0 {
                 // The spec's swap is memory+swap; v2's swap.max is swap alone.
                 let value = swap == -1 ? "max" : String(Swift.max(0, swap - (m.limit ?? 0)))
-                try CgroupTree.write(directory, "memory.swap.max", value)
+                try write("memory.swap.max", value, for: "linux.resources.memory.swap")
             }
         }
         if let cpu = r.cpu {
             if let shares = cpu.shares, shares != 0 {
-                try CgroupTree.write(directory, "cpu.weight", String(Self.weight(fromShares: shares)))
+                try write("cpu.weight", String(Self.weight(fromShares: shares)), for: "linux.resources.cpu.shares")
             }
             if cpu.quota != nil || cpu.period != nil {
                 let quota = cpu.quota.map { $0 > 0 ? String($0) : "max" } ?? "max"
-                try CgroupTree.write(directory, "cpu.max", "\(quota) \(cpu.period ?? 100_000)")
+                try write("cpu.max", "\(quota) \(cpu.period ?? 100_000)", for: "linux.resources.cpu.quota")
             }
-            if let idle = cpu.idle { try CgroupTree.write(directory, "cpu.idle", String(idle)) }
-            if let cpus = cpu.cpus, !cpus.isEmpty { try CgroupTree.write(directory, "cpuset.cpus", cpus) }
-            if let mems = cpu.mems, !mems.isEmpty { try CgroupTree.write(directory, "cpuset.mems", mems) }
+            if let idle = cpu.idle { try write("cpu.idle", String(idle), for: "linux.resources.cpu.idle") }
+            if let cpus = cpu.cpus, !cpus.isEmpty { try write("cpuset.cpus", cpus, for: "linux.resources.cpu.cpus") }
+            if let mems = cpu.mems, !mems.isEmpty { try write("cpuset.mems", mems, for: "linux.resources.cpu.mems") }
         }
         if let pids = r.pids {
-            try CgroupTree.write(directory, "pids.max", pids.limit > 0 ? String(pids.limit) : "max")
+            try write("pids.max", pids.limit > 0 ? String(pids.limit) : "max", for: "linux.resources.pids.limit")
         }
         if let b = r.blockIO {
             if let weight = b.weight, weight != 0 {
                 if FileIO.exists(directory + "/io.bfq.weight") {
-                    try CgroupTree.write(directory, "io.bfq.weight", String(weight))
+                    try write("io.bfq.weight", String(weight), for: "linux.resources.blockIO.weight")
                 } else {
-                    try CgroupTree.write(directory, "io.weight", "default \(Self.ioWeight(fromBlkio: weight))")
+                    try write("io.weight", "default \(Self.ioWeight(fromBlkio: weight))", for: "linux.resources.blockIO.weight")
                 }
             }
             let throttles: [(String, [LinuxThrottleDevice]?)] = [
@@ -98,20 +100,38 @@ struct CgroupV2Manager: CgroupManager {
                 ("riops", b.throttleReadIOPSDevice), ("wiops", b.throttleWriteIOPSDevice),
             ]
             for (key, devices) in throttles {
-                for d in devices ?? [] { try CgroupTree.write(directory, "io.max", "\(d.major):\(d.minor) \(key)=\(d.rate)") }
+                for d in devices ?? [] { try write("io.max", "\(d.major):\(d.minor) \(key)=\(d.rate)", for: "linux.resources.blockIO") }
             }
         }
         for limit in r.hugepageLimits ?? [] {
-            try CgroupTree.write(directory, "hugetlb.\(limit.pageSize).max", String(limit.limit))
+            try write("hugetlb.\(limit.pageSize).max", String(limit.limit), for: "linux.resources.hugepageLimits")
         }
         if let devices = r.devices, !devices.isEmpty {
-            try DeviceFilter.attach(devices + DeviceRules.runcAllowed, to: directory)
+            try DeviceFilter.attach(DeviceRules.effective(devices), to: directory)
         }
         for (key, value) in (r.unified ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard !key.contains("/"), !key.contains(".."), !key.isEmpty else {
                 throw PodrunError.invalidSpec("linux.resources.unified", "invalid cgroup file name \"\(key)\"")
             }
-            try CgroupTree.write(directory, key, value)
+            try write(key, value, for: "linux.resources.unified")
+        }
+    }
+
+    /// The v2 controllers whose files a spec's resources write.
+    static let resourceControllers: Set<Substring> = ["cpu", "cpuset", "io", "memory", "pids", "hugetlb", "rdma", "misc"]
+
+    /// Writes one of the container's cgroup files for the spec field `field`. A file that is missing because its
+    /// controller is not enabled in the cgroup (the parent does not offer it) is refused with that reason.
+    private func write(_ file: String, _ value: String, for field: String) throws {
+        do {
+            try CgroupTree.write(directory, file, value)
+        } catch let error as PodrunError where error.code == .invalidSpec {
+            let controller = file.prefix { $0 != "." }
+            let enabled = ((try? CgroupTree.read(directory, "cgroup.controllers")) ?? "").split(separator: " ")
+            guard Self.resourceControllers.contains(controller), !enabled.contains(controller) else { throw error }
+            let offered = enabled.isEmpty ? "none" : enabled.joined(separator: " ")
+            throw PodrunError.invalidSpec(field, "cannot set \(file): the \(controller) controller is not available in "
+                                          + "the cgroup \(directory) (available: \(offered))")
         }
     }
 

@@ -100,16 +100,7 @@ public enum DeviceFilter {
 
     /// Loads the program for `rules` and attaches it to the cgroup2 folder `directory`.
     public static func attach(_ rules: [LinuxDeviceCgroup], to directory: String) throws {
-        let bytes = try program(rules).flatMap(\.bytes)
-        var log = [CChar](repeating: 0, count: 4096)
-        let program = bytes.withUnsafeBytes { raw in
-            podrun_bpf_load_device_program(raw.baseAddress, UInt32(bytes.count / 8), &log, UInt32(log.count))
-        }
-        guard program >= 0 else {
-            let e = errno
-            let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw PodrunError(.system, "load the device cgroup program", errno: e, cause: text.isEmpty ? nil : text)
-        }
+        let program = try load(program(rules))
         defer { close(program) }
         let cgroup = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard cgroup >= 0 else { throw PodrunError.system("open cgroup", path: directory) }
@@ -117,5 +108,43 @@ public enum DeviceFilter {
         guard podrun_bpf_attach_device_program(cgroup, program) == 0 else {
             throw PodrunError.system("attach the device cgroup program to", path: directory)
         }
+    }
+
+    /// The verifier log asked for when a load fails: 1 MiB, ample for a device program (the log of runc's default
+    /// rules at log level 1 outgrows 4 KiB, which made a single load with a 4 KiB log fail with ENOSPC).
+    static let largestLog = 1 << 20
+
+    /// Loads `instructions` as a BPF_PROG_TYPE_CGROUP_DEVICE program; returns its descriptor.
+    ///
+    /// As cilium/ebpf (runc's loader) does: the first load asks for no verifier log, because a log that outgrows
+    /// its buffer fails the load with ENOSPC even when the program is fine. Only when the program is refused is it
+    /// loaded again with a log, for the verifier's reason; if that log still does not fit, the first error
+    /// is reported without it.
+    static func load(_ instructions: [Instruction]) throws -> Int32 {
+        let bytes = instructions.flatMap(\.bytes)
+        func load(log: inout [CChar]) -> (descriptor: Int32, errno: Int32) {
+            let descriptor = bytes.withUnsafeBytes { raw in
+                log.withUnsafeMutableBufferPointer { buffer in
+                    podrun_bpf_load_device_program(raw.baseAddress, UInt32(bytes.count / 8), buffer.baseAddress,
+                                                   UInt32(buffer.count))
+                }
+            }
+            return (descriptor, descriptor >= 0 ? 0 : errno)
+        }
+        var noLog: [CChar] = []
+        let first = load(log: &noLog)
+        if first.descriptor >= 0 { return first.descriptor }
+        var log = [CChar](repeating: 0, count: largestLog)
+        let retry = load(log: &log)
+        if retry.descriptor >= 0 {
+            // Refused once, then loaded: keep the program (a transient failure such as EAGAIN).
+            return retry.descriptor
+        }
+        let text = retry.errno == ENOSPC
+            ? "" : String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // The verifier's reason is the log's last line; the whole log stays in `cause`.
+        let reason = text.split(separator: "\n").last.map { " (verifier: \($0))" } ?? ""
+        throw PodrunError(.system, "load the device cgroup program" + reason, errno: first.errno,
+                          cause: text.isEmpty ? nil : text)
     }
 }

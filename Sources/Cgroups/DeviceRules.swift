@@ -17,6 +17,12 @@ public enum DeviceRules {
         LinuxDeviceCgroup(allow: true, type: "c", major: 10, minor: 200, access: "rwm"),
     ]
 
+    /// The rules a container's cgroup gets for the spec's `rules`: the spec's, then runc's allowed devices
+    /// (later rules win, so runc's list survives a spec's leading "deny all").
+    public static func effective(_ rules: [LinuxDeviceCgroup]) -> [LinuxDeviceCgroup] {
+        rules + runcAllowed
+    }
+
     /// The v1 `devices.allow`/`devices.deny` writes for `rules`, in order: (file, line).
     public static func v1Writes(_ rules: [LinuxDeviceCgroup]) -> [(file: String, line: String)] {
         rules.map { rule in

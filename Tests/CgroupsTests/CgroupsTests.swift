@@ -187,6 +187,33 @@ final class FakeCgroupfs {
         #expect(fs.read("c/memory.high") == "900")
     }
 
+    @Test func aLimitOfAControllerTheCgroupLacksNamesTheFieldAndTheController() {
+        let fs = FakeCgroupfs()
+        fs.file("c/cgroup.controllers", "hugetlb\n")
+        let m = CgroupV2Manager(path: "/c", directory: fs.root + "/c", mountPoint: fs.root)
+        #expect {
+            try m.set(LinuxResources(memory: LinuxMemory(limit: 1000)))
+        } throws: { error in
+            let e = error as? PodrunError
+            return e?.code == .invalidSpec && e?.path == "linux.resources.memory.limit"
+                && e?.message.contains("the memory controller is not available") == true
+                && e?.message.contains("(available: hugetlb)") == true
+        }
+        #expect(fs.read("c/memory.max") == nil)
+    }
+
+    @Test func aMissingFileOfAnAvailableControllerKeepsTheWriteError() {
+        let fs = FakeCgroupfs()
+        fs.file("c/cgroup.controllers", "memory pids\n")
+        let m = CgroupV2Manager(path: "/c", directory: fs.root + "/c", mountPoint: fs.root)
+        #expect {
+            try m.set(LinuxResources(pids: LinuxPids(limit: 5)))
+        } throws: { error in
+            let e = error as? PodrunError
+            return e?.path == fs.root + "/c/pids.max" && e?.message.hasPrefix("write 5 to") == true
+        }
+    }
+
     @Test func unifiedKeysCannotLeaveTheCgroup() {
         let fs = FakeCgroupfs()
         let m = CgroupV2Manager(path: "/c", directory: fs.root + "/c", mountPoint: fs.root)

@@ -1,5 +1,7 @@
+import CPodrunShim
 import Foundation
 import OCISpec
+import PodrunCore
 import Testing
 @testable import Cgroups
 
@@ -56,5 +58,54 @@ struct DeviceFilterKernelTests {
         let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(out.contains("null=1"), "\(out)")
         #expect(out.contains("zero=0"), "\(out)")
+    }
+
+    @Test func aRefusedProgramReportsTheKernelsErrnoAndTheVerifiersReason() {
+        // No exit at the end: the verifier refuses it.
+        let noExit = [DeviceFilter.Instruction(code: DeviceFilter.movImm64, dst: 0, src: 0, offset: 0, immediate: 1)]
+        do {
+            let descriptor = try DeviceFilter.load(noExit)
+            close(descriptor)
+            Issue.record("a program without an exit was loaded")
+        } catch let error as PodrunError {
+            #expect(error.errno == EINVAL, "\(error)")
+            #expect(error.message.hasPrefix("load the device cgroup program (verifier: "), "\(error.message)")
+            #expect(error.cause?.isEmpty == false)
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    /// The rules of runc's default spec (deny all, then runc's allowed devices) make a program whose verifier
+    /// log outgrows a small log buffer: loading must not depend on the log fitting.
+    @Test func programForRuncsDefaultRulesAllowsDevNullAndDeniesAnUnlistedDevice() throws {
+        var template = Array("/tmp/podrun-devtest-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        let folder = try #require(made.map { String(cString: $0) })
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // 1:11 (kmsg) is in no rule of runc's list; a node of our own, so the test does not depend on /dev.
+        let node = folder + "/unlisted"
+        #expect(podrun_mknodat(AT_FDCWD, node, S_IFCHR | 0o600, 1, 11) == 0, "mknod \(node): errno \(errno)")
+        let dir = "/sys/fs/cgroup/unified/podrun-devtest-default-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        defer { rmdir(dir) }
+        let specRules = [LinuxDeviceCgroup(allow: false, access: "rwm")]  // runc spec's linux.resources.devices
+        try DeviceFilter.attach(DeviceRules.effective(specRules), to: dir)
+        // The node opens outside the cgroup (so a refusal inside is the program's doing), then inside it
+        // /dev/null opens and the node does not.
+        let script = "true < \(node); echo before=$?; echo $$ > \(dir)/cgroup.procs; "
+            + "true < /dev/null; echo null=$?; true < \(node); echo unlisted=$?"
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", script]
+        let pipe = Pipe()
+        shell.standardOutput = pipe
+        shell.standardError = FileHandle.nullDevice
+        try shell.run()
+        shell.waitUntilExit()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(out.contains("before=0"), "\(out)")
+        #expect(out.contains("null=0"), "\(out)")
+        #expect(out.contains("unlisted=") && !out.contains("unlisted=0"), "\(out)")
     }
 }
