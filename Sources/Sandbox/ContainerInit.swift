@@ -5,8 +5,11 @@ import LinuxSys
 import OCISpec
 import PodrunCore
 
-/// `podrun init`: the freshly exec'd, single-threaded process that enters the container's namespaces, forks the
-/// container's first process, and sets that process up until it waits for `start` (or, for exec, runs).
+/// `podrun init`: the freshly exec'd (or forked), single-threaded process that enters the container's namespaces,
+/// forks the container's first process, and sets that process up until it waits for `start` (or, for exec, runs).
+/// When the runtime may fork (its binary cannot be written) and the create needs no two steps, there is no init
+/// in between: the runtime clones the container's process with its new namespaces into its cgroup, and that
+/// process runs `mainCloned(config:)`.
 ///
 /// It is synchronous on purpose: no Dispatch, no tasks, so `unshare`, `setns` and `fork` act on the only thread.
 public enum ContainerInit {

@@ -32,7 +32,7 @@ final class FakeCgroupfs {
         let full = root + "/" + path
         try! FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
                                                  withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: full, contents: Data(content.utf8))
+        #expect(FileManager.default.createFile(atPath: full, contents: Data(content.utf8)), "cannot write \(full)")
     }
 
     func read(_ path: String) -> String? { try? String(contentsOfFile: root + "/" + path, encoding: .utf8) }
