@@ -154,6 +154,7 @@ static int list_contains(const char *list, const char *item, size_t item_len) {
  * podrun place a container without a cgroupsPath below the caller's cgroup. */
 static void find_hierarchies(void) {
     static char mountinfo[65536], own[8192];
+    const int pid = (int)getpid();
     read_file("/proc/self/mountinfo", mountinfo, sizeof mountinfo);
     read_file("/proc/self/cgroup", own, sizeof own);
     for (char *line = mountinfo, *next; *line; line = next) {
@@ -211,8 +212,7 @@ static void find_hierarchies(void) {
             die("find our cgroup (/proc/self/cgroup) in", h->mount_point);
         }
         if (path_len == 1) path_len = 0; /* "/" */
-        format_path(h->dir, sizeof h->dir, "%s%.*s/spec-floor-%d", h->mount_point, (int)path_len, path,
-                    (int)getpid());
+        format_path(h->dir, sizeof h->dir, "%s%.*s/spec-floor-%d", h->mount_point, (int)path_len, path, pid);
     }
     if (hierarchy_count == 0) {
         errno = ENOENT;
