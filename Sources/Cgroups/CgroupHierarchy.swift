@@ -65,12 +65,14 @@ public struct CgroupHierarchy: Sendable, Equatable {
     }
 
     /// A process' cgroup in each hierarchy, keyed as `key`, from the text of /proc/PID/cgroup.
+    ///
+    /// Runs on every create: split on bytes, as `parse(mountinfo:)`.
     public static func parse(procCgroup: String) -> [String: String] {
         var out: [String: String] = [:]
-        for line in procCgroup.split(separator: "\n") {
-            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3 else { continue }
-            out[String(parts[1])] = String(parts[2])
+        for line in procCgroup.utf8.split(separator: UInt8(ascii: "\n")) {
+            let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3, let key = String(parts[1]), let path = String(parts[2]) else { continue }
+            out[key] = path
         }
         return out
     }

@@ -32,8 +32,10 @@ enum CgroupTree {
         return out
     }
 
-    /// Removes `directory` and its sub-cgroups; missing is fine, EBUSY (still populated) is an error.
+    /// Removes `directory` and its sub-cgroups; missing is fine, EBUSY (still populated) is an error. The folder
+    /// is listed for sub-cgroups only when removing it alone fails.
     static func remove(_ directory: String) throws {
+        if rmdir(directory) == 0 || errno == ENOENT { return }
         for dir in descendants(directory) + [directory] {
             if rmdir(dir) != 0 && errno != ENOENT {
                 throw PodrunError.system("remove cgroup", path: dir)
@@ -55,6 +57,25 @@ enum CgroupTree {
             }
         }
         return made
+    }
+
+    /// Writes each line to a cgroup file in its own write through one descriptor (files such as `devices.allow`
+    /// take one rule per write), naming the file in the error.
+    static func writeLines(_ directory: String, _ file: String, _ lines: [String]) throws {
+        let path = directory + "/" + file
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            throw PodrunError(e == ENOENT ? .invalidSpec : .system, "write \(lines.first ?? "") to", path: path, errno: e)
+        }
+        defer { close(fd) }
+        for line in lines {
+            do {
+                try FileIO.writeAll(fd: fd, Array(line.utf8), path: path)
+            } catch let e as PodrunError {
+                throw PodrunError(.system, "write \(line) to", path: path, errno: e.errno)
+            }
+        }
     }
 
     /// Writes a cgroup file, naming it in the error.

@@ -101,9 +101,12 @@ struct CgroupV1Manager: CgroupManager {
             }
         }
         if let devices = r.devices, !devices.isEmpty, let dir = directory("devices") {
+            // Runs of rules for the same file go through one descriptor; the order of the rules is kept.
+            var runs: [(file: String, lines: [String])] = []
             for (file, line) in DeviceRules.v1Writes(DeviceRules.effective(devices)) {
-                try CgroupTree.write(dir, file, line)
+                if runs.last?.file == file { runs[runs.count - 1].lines.append(line) } else { runs.append((file, [line])) }
             }
+            for run in runs { try CgroupTree.writeLines(dir, run.file, run.lines) }
         }
         if let network = r.network {
             if let classID = network.classID, let dir = directory("net_cls") {

@@ -201,11 +201,19 @@ struct RootfsBuilder: ~Copyable {
     /// Makes device nodes: mknod, or (in a user namespace, where mknod is not allowed) a bind of the host's node.
     private func makeDevices(only devices: [LinuxDevice]) throws {
         let inUserNS = config.spec.linux?.namespaces?.contains { $0.type == .user } ?? false
+        // Each parent folder (usually just /dev) is resolved once.
+        var folders: [String: Int32] = [:]
+        defer { folders.values.forEach { close($0) } }
         for (index, device) in devices.enumerated() {
             let field = "linux.devices[\(index)]"
             let (parent, name) = RootedDirectory.split(device.path)
-            let dir = try rootfs.makeDirectories(parent)
-            defer { close(dir) }
+            let dir: Int32
+            if let open = folders[parent] {
+                dir = open
+            } else {
+                dir = try rootfs.makeDirectories(parent)
+                folders[parent] = dir
+            }
             if inUserNS {
                 let node = try rootfs.makeFile(device.path)
                 defer { close(node) }
