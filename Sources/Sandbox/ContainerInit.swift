@@ -249,12 +249,14 @@ public enum ContainerInit {
         try channel.send(.ready)
         close(channel.fd)
 
-        // Block until `start` opens the fifo for reading, then tell it we go.
-        let fifo = openat(stateDir, "exec.fifo", O_WRONLY | O_CLOEXEC)
-        guard fifo >= 0 else { _exit(1) }
-        var go: UInt8 = 0x30
-        _ = write(fifo, &go, 1)
-        close(fifo)
+        if config.waitsForStart {
+            // Block until `start` opens the fifo for reading, then tell it we go.
+            let fifo = openat(stateDir, "exec.fifo", O_WRONLY | O_CLOEXEC)
+            guard fifo >= 0 else { _exit(1) }
+            var go: UInt8 = 0x30
+            _ = write(fifo, &go, 1)
+            close(fifo)
+        }
         close(stateDir)
         if !HookRunner.hooks(.startContainer, in: spec.hooks).isEmpty {
             let state = State(id: config.containerID, status: .created, pid: hostPid, bundle: config.bundle,

@@ -82,6 +82,8 @@ public struct InitConfig: Codable, Sendable {
     public var noPivot: Bool
     /// How many descriptors from 3 on pass to the process.
     public var preserveFds: Int
+    /// Create: whether the process waits on the exec fifo for `start` (false for `run`, which starts it at once).
+    public var waitsForStart = true
     /// The process' capability sets, resolved from names in the runtime.
     public var capabilities: CapabilitySets
     /// The seccomp filter, compiled in the runtime; loaded by one syscall in the container's process.

@@ -33,6 +33,9 @@ public struct Runtime: Sendable {
         /// The configuration to use instead of the bundle's `config.json` (the bundle still anchors a
         /// relative `root.path`).
         public var spec: Spec?
+        /// For `run`: the process execs its program as soon as it is set up, without an exec fifo to wait on
+        /// for `start`. Taken only when the spec has no poststart hooks (see `startsAtOnce(_:)`).
+        public var startAtOnce = false
 
         public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
                     preserveFds: Int = 0, storage: String? = nil) {
@@ -125,8 +128,11 @@ public struct Runtime: Sendable {
     private func createProcess(id: String, spec: Spec, process: Process, bundle: String, rootfs: String,
                                directory: String, options: CreateOptions, consoleReceiver: Int32?,
                                cleanup: Cleanup) throws -> ContainerRecord {
-        let fifo = store.execFifo(id)
-        guard mkfifo(fifo, 0o622) == 0, chmod(fifo, 0o622) == 0 else { throw PodrunError.system("mkfifo", path: fifo) }
+        let startsAtOnce = options.startAtOnce && Self.canStartAtOnce(spec)
+        if !startsAtOnce {
+            let fifo = store.execFifo(id)
+            guard mkfifo(fifo, 0o622) == 0, chmod(fifo, 0o622) == 0 else { throw PodrunError.system("mkfifo", path: fifo) }
+        }
 
         let cgroup: any CgroupManager
         if let parent = options.cgroupParent {
@@ -146,14 +152,21 @@ public struct Runtime: Sendable {
         defer { if let consoleFd { close(consoleFd) } }
 
         let (capabilities, seccomp) = try compileSecurity(process, spec: spec)
-        let config = InitConfig(mode: .create, containerID: id, process: process, spec: spec, rootfs: rootfs,
+        var config = InitConfig(mode: .create, containerID: id, process: process, spec: spec, rootfs: rootfs,
                                 bundle: bundle, stateDirectory: directory, capabilities: capabilities, seccomp: seccomp, noPivot: options.noPivot, preserveFds: options.preserveFds,
                                 cgroupMounts: try cgroupBinds(cgroup), cgroupJoin: cgroup.join)
+        config.waitsForStart = !startsAtOnce
         let child = try startInit(config, consoleFd: consoleFd, cleanup: cleanup)
         return ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, pid: child.pid,
                                pidStartTime: child.startTime, created: Timestamp.nowRFC3339Nano(),
                                spec: spec, cgroupPath: cgroup.path, cgroupDirectories: cgroup.directories,
                                storage: options.storage)
+    }
+
+    /// Whether a `run` may start the container's process at once, without the exec fifo `start` opens: when no
+    /// poststart hook has to run between the process' start and the return of `start`.
+    public static func canStartAtOnce(_ spec: Spec) -> Bool {
+        HookRunner.hooks(.poststart, in: spec.hooks).isEmpty
     }
 
     /// Starts `podrun init` with `config` (which enters the container's cgroup itself), serves its requests until
@@ -245,7 +258,7 @@ public struct Runtime: Sendable {
         // A created container's process waits on the exec fifo, so it is alive; an exec'd one may already have
         // run and been reaped by the caller's subreaper: it needs no start time.
         guard let pid = containerPid else { throw PodrunError(.internalError, "init sent no pid") }
-        if config.mode == .create {
+        if config.mode == .create && config.waitsForStart {
             guard let startTime, ProcessTable.isAlive(pid, startTime: startTime) else {
                 throw PodrunError(.internalError, "the container's process exited before start")
             }

@@ -27,16 +27,23 @@ struct Run: ParsableCommand {
 
     /// Creates and starts container `id`; with `detach` leaves it running (printing the id with `printID`) and
     /// returns 0, else waits for it, deletes it unless `keep`, and returns its exit code.
-    static func execute(id: String, options createOptions: Runtime.CreateOptions, detach: Bool, keep: Bool,
+    static func execute(id: String, options: Runtime.CreateOptions, detach: Bool, keep: Bool,
                         printID: Bool, runtime: Runtime) throws -> Int32 {
-        if detach {
-            let record = try runtime.create(id: id, options: createOptions)
+        // The process starts as soon as it is set up (no exec fifo), unless poststart hooks need `start`.
+        var createOptions = options
+        createOptions.startAtOnce = true
+        func start(_ record: ContainerRecord) throws {
+            guard !Runtime.canStartAtOnce(record.spec) else { return }
             do {
                 try runtime.start(record)
             } catch {
                 try? runtime.delete(record, force: true)
                 throw error
             }
+        }
+        if detach {
+            let record = try runtime.create(id: id, options: createOptions)
+            try start(record)
             if printID { print(id) }
             return 0
         }
@@ -60,12 +67,7 @@ struct Run: ParsableCommand {
         } else {
             record = try runtime.create(id: id, options: createOptions)
         }
-        do {
-            try runtime.start(record)
-        } catch {
-            try? runtime.delete(record, force: true)
-            throw error
-        }
+        try start(record)
         let code = supervisor.wait(for: record.pid, master: master)
         if !keep { try? runtime.delete(record, force: true) }
         return code
