@@ -69,6 +69,7 @@ public struct CgroupHierarchy: Sendable, Equatable {
     /// Runs on every create: split on bytes, as `parse(mountinfo:)`.
     public static func parse(procCgroup: String) -> [String: String] {
         var out: [String: String] = [:]
+        out.reserveCapacity(16)
         for line in procCgroup.utf8.split(separator: UInt8(ascii: "\n")) {
             let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, let key = String(parts[1]), let path = String(parts[2]) else { continue }

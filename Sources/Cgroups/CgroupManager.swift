@@ -10,6 +10,11 @@ public protocol CgroupManager: Sendable {
     var directories: [String: String] { get }
     /// Makes the cgroup in every hierarchy (idempotent), initialising what a new cgroup needs (cpuset).
     func create() throws
+    /// Makes only the cgroup's v2 folder (the one a process is cloned into), for `createLegacy()` to make the v1
+    /// ones while that process sets up; `create()` does both.
+    func createUnified() throws
+    /// Makes the v1 folders `createUnified()` left (none on a unified host).
+    func createLegacy() throws
     /// Moves a process into the cgroup in every hierarchy.
     func apply(pid: Int32) throws
     /// How a new single-threaded process enters the cgroup itself, without `apply(pid:)`'s wait.

@@ -19,7 +19,19 @@ struct CgroupV1Manager: CgroupManager {
     }
 
     func create() throws {
-        for (hierarchy, directory) in directoriesByHierarchy {
+        try create(directoriesByHierarchy)
+    }
+
+    func createUnified() throws {
+        try create(directoriesByHierarchy.filter { $0.hierarchy.isUnified })
+    }
+
+    func createLegacy() throws {
+        try create(directoriesByHierarchy.filter { !$0.hierarchy.isUnified })
+    }
+
+    private func create(_ folders: [(hierarchy: CgroupHierarchy, directory: String)]) throws {
+        for (hierarchy, directory) in folders {
             let made = try CgroupTree.make(directory, below: hierarchy.mountPoint)
             if hierarchy.controllers.contains("cpuset") {
                 // A new cpuset cgroup starts empty and takes no tasks: copy the parent's cpus and mems down.

@@ -35,6 +35,9 @@ struct CgroupV2Manager: CgroupManager {
         }
     }
 
+    func createUnified() throws { try create() }
+    func createLegacy() throws {}
+
     func apply(pid: Int32) throws { try CgroupTree.write(directory, "cgroup.procs", String(pid)) }
     var join: CgroupJoin { CgroupJoin(taskFiles: [], unifiedDirectory: directory) }
     func pids() throws -> [Int32] { try CgroupTree.pids(directory) }

@@ -49,8 +49,9 @@ public enum ContainerInit {
     public static func mainCloned(config: InitConfig) -> Never {
         let channel = SyncChannel<InitMessage>(fd: InitDescriptors.sync(config.preserveFds))
         do {
-            try checkFitness(config)
-            try config.cgroupJoin?.enterLegacyHierarchies()
+            // A clone has one thread whatever its parent had: only the thread count check is left out.
+            try checkFitness(config, countingThreads: false)
+            if !config.joinsCgroupWhenReady { try config.cgroupJoin?.enterLegacyHierarchies() }
             try joinNamespacePaths(config)
             try containerProcess(config, channel: channel)
         } catch {
@@ -63,14 +64,15 @@ public enum ContainerInit {
     /// Whether the runtime may clone the container's process directly, with its new namespaces and into its
     /// cgroup, instead of forking an init that enters them and forks again: a create without a user namespace
     /// (whose id maps are written between unshare and fork), without a time namespace (its offsets are set
-    /// before its first process enters it) and without a pid namespace to join (setns into one applies only to
-    /// the caller's children).
+    /// before its first process enters it), without a pid namespace to join (setns into one applies only to
+    /// the caller's children) and without a cgroup namespace to join (the process joins its cgroup late, see
+    /// `InitConfig.joinsCgroupWhenReady`, and a joined namespace would have to come after).
     public static func canBeClonedDirectly(_ config: InitConfig) -> Bool {
         guard config.mode == .create else { return false }
         for namespace in config.spec.linux?.namespaces ?? [] {
             switch namespace.type {
             case .user, .time: return false
-            case .pid where !(namespace.path ?? "").isEmpty: return false
+            case .pid, .cgroup: if !(namespace.path ?? "").isEmpty { return false }
             default: continue
             }
         }
@@ -94,8 +96,8 @@ public enum ContainerInit {
 
     /// Makes sure the process has one thread (unshare, setns and the cgroup `tasks` writes act on the calling
     /// thread only), makes it non-dumpable and sets the initial CPU affinity.
-    private static func checkFitness(_ config: InitConfig) throws {
-        guard Sys.threadCount() == 1 else {
+    private static func checkFitness(_ config: InitConfig, countingThreads: Bool = true) throws {
+        if countingThreads && Sys.threadCount() != 1 {
             throw PodrunError(.internalError, "podrun init must be single-threaded, has \(Sys.threadCount()) threads")
         }
         try ExecutableProtection.makeNonDumpable()
@@ -202,16 +204,27 @@ public enum ContainerInit {
     private static func containerProcess(_ config: InitConfig, channel: SyncChannel<InitMessage>) throws -> Never {
         guard setsid() >= 0 else { throw PodrunError.system("setsid") }
         let spec = config.spec
-        if spec.linux?.namespaces?.contains(where: { $0.type == .cgroup && ($0.path ?? "").isEmpty }) == true {
-            try Sys.unshare(LinuxNamespaceType.cgroup.cloneFlag)
+        // Into the cgroup (when the runtime makes its v1 folders meanwhile) and a new cgroup namespace rooted
+        // there, before the first step that needs them: a cgroup mount, a device node, a hook, the exec.
+        let cgroupEntry = CgroupEntry {
+            if config.joinsCgroupWhenReady {
+                guard case .cgroupReady? = try channel.receive() else {
+                    throw PodrunError(.internalError, "runtime did not make the container's cgroup")
+                }
+                try config.cgroupJoin?.enterLegacyHierarchies()
+            }
+            if spec.linux?.namespaces?.contains(where: { $0.type == .cgroup && ($0.path ?? "").isEmpty }) == true {
+                try Sys.unshare(LinuxNamespaceType.cgroup.cloneFlag)
+            }
         }
         // The exec fifo is reached through the state folder's descriptor, which the runtime passed in.
         let stateDir = fcntl(InitDescriptors.stateDirectory(config.preserveFds), F_DUPFD_CLOEXEC, 3)
         guard stateDir >= 0 else { throw PodrunError.system("dup state folder descriptor") }
         close(InitDescriptors.stateDirectory(config.preserveFds))
 
-        let builder = try RootfsBuilder(config: config)
+        let builder = try RootfsBuilder(config: config, cgroupEntry: cgroupEntry)
         try builder.mountAll()
+        try cgroupEntry.enter()
         // Hooks run between the mounts and pivot_root: prestart and createRuntime in the runtime's namespaces,
         // then createContainer here, in the container's (with host paths still reachable, as runc does).
         var hostPid: Int32 = 0
@@ -304,5 +317,21 @@ public enum ContainerInit {
         guard podrun_send_fd(consoleFd, master) == 0 else { throw PodrunError.system("send pty master to console socket") }
         close(consoleFd)
         try Pseudoterminal.attach(slave: slave)
+    }
+}
+
+/// Entering the container's cgroup from its process, done once, at the first step that needs it.
+final class CgroupEntry {
+    private var steps: (() throws -> Void)?
+
+    init(_ steps: @escaping () throws -> Void) {
+        self.steps = steps
+    }
+
+    /// Runs the steps the first time; later calls do nothing.
+    func enter() throws {
+        guard let steps else { return }
+        self.steps = nil
+        try steps()
     }
 }

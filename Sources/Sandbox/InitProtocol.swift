@@ -19,6 +19,8 @@ public enum InitMessage: Codable, Sendable {
     case ready
     /// Init -> runtime: setting up failed.
     case failed(PodrunError)
+    /// Runtime -> container process (cloned directly): the cgroup's v1 folders exist; join them.
+    case cgroupReady
 }
 
 extension InitMessage: SyncMessage {
@@ -36,6 +38,7 @@ extension InitMessage: SyncMessage {
         case .runHooks: return [5]
         case .hooksDone(let pid): return withPid(6, pid)
         case .ready: return [7]
+        case .cgroupReady: return [8]
         case .failed: return nil
         }
     }
@@ -53,6 +56,7 @@ extension InitMessage: SyncMessage {
         case (5, 1): self = .runHooks
         case (6, 5): guard let p = pid() else { return nil }; self = .hooksDone(pid: p)
         case (7, 1): self = .ready
+        case (8, 1): self = .cgroupReady
         default: return nil
         }
     }
@@ -84,6 +88,9 @@ public struct InitConfig: Codable, Sendable {
     public var preserveFds: Int
     /// Create: whether the process waits on the exec fifo for `start` (false for `run`, which starts it at once).
     public var waitsForStart = true
+    /// Create, cloned directly: the runtime makes the cgroup's v1 folders while the process sets up, and the
+    /// process joins them when told (`cgroupReady`), before it first needs them (see `RootfsBuilder`'s gate).
+    public var joinsCgroupWhenReady = false
     /// The process' capability sets, resolved from names in the runtime.
     public var capabilities: CapabilitySets
     /// The seccomp filter, compiled in the runtime; loaded by one syscall in the container's process.

@@ -10,10 +10,14 @@ import PodrunCore
 struct RootfsBuilder: ~Copyable {
     let config: InitConfig
     let rootfs: RootedDirectory
+    /// Entered before a cgroup mount (it binds the container's own cgroup folders) and before device nodes are
+    /// made (the devices cgroup decides which mknod is allowed).
+    let cgroupEntry: CgroupEntry?
 
     /// Makes the mount namespace private (or as `rootfsPropagation` asks) and binds the rootfs onto itself.
-    init(config: InitConfig) throws {
+    init(config: InitConfig, cgroupEntry: CgroupEntry? = nil) throws {
         self.config = config
+        self.cgroupEntry = cgroupEntry
         let propagation = config.spec.linux?.rootfsPropagation.flatMap { MountOptions.propagationFlags($0) }
             ?? (Sys.MS_SLAVE | Sys.MS_REC)
         try Sys.mount(nil, "/", nil, propagation, describe: "make / \(propagation) in the container's mount namespace")
@@ -32,6 +36,7 @@ struct RootfsBuilder: ~Copyable {
             }
         }
         let devIsPrivate = mounts.contains { RootedDirectory.relative($0.destination) == "dev" && !isBind($0) }
+        try cgroupEntry?.enter()
         if devIsPrivate {
             try makeDevices()
         } else if let devices = config.spec.linux?.devices, !devices.isEmpty {
@@ -51,6 +56,7 @@ struct RootfsBuilder: ~Copyable {
         let options = MountOptions.parse(m.options ?? [])
         let bind = isBind(m)
         if m.type == "cgroup" || m.type == "cgroup2" {
+            try cgroupEntry?.enter()
             return try mountCgroups(m, options)
         }
         let target: Int32

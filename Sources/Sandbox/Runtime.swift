@@ -141,9 +141,7 @@ public struct Runtime: Sendable {
         } else {
             cgroup = try Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, containerID: id)
         }
-        try cgroup.create()
         cleanup.add { try? cgroup.destroy() }
-        if let resources = spec.linux?.resources { try cgroup.set(resources) }
 
         var consoleFd: Int32? = nil
         if process.terminal == true {
@@ -153,10 +151,21 @@ public struct Runtime: Sendable {
 
         let (capabilities, seccomp) = try compileSecurity(process, spec: spec)
         var config = InitConfig(mode: .create, containerID: id, process: process, spec: spec, rootfs: rootfs,
-                                bundle: bundle, stateDirectory: directory, capabilities: capabilities, seccomp: seccomp, noPivot: options.noPivot, preserveFds: options.preserveFds,
+                                bundle: bundle, stateDirectory: directory, capabilities: capabilities, seccomp: seccomp,
+                                noPivot: options.noPivot, preserveFds: options.preserveFds,
                                 cgroupMounts: try cgroupBinds(cgroup), cgroupJoin: cgroup.join)
         config.waitsForStart = !startsAtOnce
-        let child = try startInit(config, consoleFd: consoleFd, cleanup: cleanup)
+        // The v1 folders (and the limits) take a while to make: a process cloned directly starts in the v2 folder
+        // and sets up meanwhile, joining the v1 ones when told. Otherwise all is made before the init starts.
+        let resources = spec.linux?.resources
+        let makeLegacyCgroup = {
+            try cgroup.createLegacy()
+            if let resources { try cgroup.set(resources) }
+        }
+        config.joinsCgroupWhenReady = Self.clonesDirectly(config)
+        try cgroup.createUnified()
+        if !config.joinsCgroupWhenReady { try makeLegacyCgroup() }
+        let child = try startInit(config, consoleFd: consoleFd, cleanup: cleanup, makeLegacyCgroup: makeLegacyCgroup)
         return ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, pid: child.pid,
                                pidStartTime: child.startTime, created: Timestamp.nowRFC3339Nano(),
                                spec: spec, cgroupPath: cgroup.path, cgroupDirectories: cgroup.directories,
@@ -169,9 +178,17 @@ public struct Runtime: Sendable {
         HookRunner.hooks(.poststart, in: spec.hooks).isEmpty
     }
 
+    /// Whether the container's process is cloned directly by this process (see `launchInit`).
+    static func clonesDirectly(_ config: InitConfig) -> Bool {
+        ContainerInit.canBeClonedDirectly(config) && ExecutableProtection.runningBinaryIsProtected()
+            && Sys.threadCount() == 1
+    }
+
     /// Starts `podrun init` with `config` (which enters the container's cgroup itself), serves its requests until
-    /// it is ready; returns the container process' pid and start time.
-    func startInit(_ config: InitConfig, consoleFd: Int32?, cleanup: Cleanup) throws -> (pid: Int32, startTime: UInt64) {
+    /// it is ready; returns the container process' pid and start time. With `config.joinsCgroupWhenReady`,
+    /// `makeLegacyCgroup` runs while the process sets up, which is then told to join.
+    func startInit(_ config: InitConfig, consoleFd: Int32?, cleanup: Cleanup,
+                   makeLegacyCgroup: (() throws -> Void)? = nil) throws -> (pid: Int32, startTime: UInt64) {
         let (parentEnd, childEnd) = try SyncChannel<InitMessage>.pair()
         let channel = SyncChannel<InitMessage>(fd: parentEnd)
         defer { close(parentEnd) }
@@ -186,9 +203,8 @@ public struct Runtime: Sendable {
                                            InitDescriptors.stateDirectory(preserve): stateDirectory]
         if let consoleFd { descriptors[InitDescriptors.console(preserve)] = consoleFd }
         for fd in 0..<preserve { descriptors[Int32(3 + fd)] = Int32(3 + fd) }
-        let launched = try launchInit(config, descriptors: descriptors, closeInChild: [parentEnd], onError: {
-            close(childEnd)
-        })
+        let launched = try launchInit(config, descriptors: descriptors, closeInChild: [parentEnd],
+                                      beforeTwoStepInit: makeLegacyCgroup, onError: { close(childEnd) })
         let initPid = launched.pid
         close(childEnd)
         log.log(.debug, launched.isContainerProcess
@@ -209,6 +225,11 @@ public struct Runtime: Sendable {
             // Cloned straight into its namespaces: no init in between to report the pid.
             containerPid = initPid
             startTime = ProcessTable.stat(of: initPid)?.startTime
+            if config.joinsCgroupWhenReady {
+                try makeLegacyCgroup?()
+                // A process that failed meanwhile is gone: its `failed` message is read below.
+                try? channel.send(.cgroupReady)
+            }
         }
         loop: while true {
             guard let message = try channel.receive() else {
@@ -247,7 +268,7 @@ public struct Runtime: Sendable {
                 ready = true
             case .failed(let error):
                 throw error
-            case .mappingsDone, .hooksDone:
+            case .mappingsDone, .hooksDone, .cgroupReady:
                 throw PodrunError(.internalError, "unexpected message from init")
             }
         }
@@ -276,14 +297,23 @@ public struct Runtime: Sendable {
     /// new namespaces into its v2 cgroup: no intermediate process. Otherwise the init is exec'd from a sealed
     /// memfd copy of the binary, so a container that reaches the init's /proc/PID/exe finds nothing writable.
     private func launchInit(_ config: InitConfig, descriptors: [Int32: Int32], closeInChild: [Int32],
+                            beforeTwoStepInit: (() throws -> Void)?,
                             onError: () -> Void) throws -> (pid: pid_t, isContainerProcess: Bool) {
         let arguments = ["podrun", "init"]
         let environment = ["\(InitDescriptors.environmentKey)=\(config.preserveFds)"]
         var configFd: Int32 = -1
         defer { if configFd >= 0 { close(configFd) } }
+        // An init (not the container's process cloned directly) enters the whole cgroup first: all of it must
+        // exist before it starts.
+        var twoStep = config
+        twoStep.joinsCgroupWhenReady = false
+        func makeWholeCgroup() throws {
+            if config.joinsCgroupWhenReady { try beforeTwoStepInit?() }
+        }
         // An exec'd init reads its config as JSON from a memfd; a forked one has it in memory already.
         func withConfig() throws -> [Int32: Int32] {
-            configFd = try Sys.memfd("podrun-init-config", JSONCoding.encode(config, what: "init config"))
+            try makeWholeCgroup()
+            configFd = try Sys.memfd("podrun-init-config", JSONCoding.encode(twoStep, what: "init config"))
             var map = descriptors
             map[InitDescriptors.config(config.preserveFds)] = configFd
             return map
@@ -306,18 +336,19 @@ public struct Runtime: Sendable {
                         for fd in Int32(3)..<highest + 1 where descriptors[fd] == nil { close(fd) }
                         _ = podrun_close_range(UInt32(highest + 1), UInt32.max, 0)
                     }
-                    if ContainerInit.canBeClonedDirectly(config), let pid = try cloneContainerProcess(config) {
+                    if config.joinsCgroupWhenReady, let pid = try cloneContainerProcess(config) {
                         if pid == 0 {
                             keepOnlyTheLayout()
                             ContainerInit.mainCloned(config: config)
                         }
                         return (pid, true)
                     }
+                    try makeWholeCgroup()
                     let pid = podrun_fork()
                     guard pid >= 0 else { throw PodrunError.system("fork") }
                     if pid == 0 {
                         keepOnlyTheLayout()
-                        ContainerInit.main(config: config)
+                        ContainerInit.main(config: twoStep)
                     }
                     return (pid, false)
                 }

@@ -24,11 +24,13 @@ import Testing
         #expect(ContainerInit.canBeClonedDirectly(Self.config(pod)))
     }
 
-    @Test func aUserOrTimeNamespaceAJoinedPidNamespaceOrAnExecTakesTheTwoStepInit() {
+    @Test func aUserOrTimeNamespaceAJoinedPidOrCgroupNamespaceOrAnExecTakesTheTwoStepInit() {
         #expect(!ContainerInit.canBeClonedDirectly(Self.config(Self.runcDefault + [LinuxNamespace(type: .user)])))
         #expect(!ContainerInit.canBeClonedDirectly(Self.config(Self.runcDefault + [LinuxNamespace(type: .time)])))
         let joinedPid = [LinuxNamespace(type: .pid, path: "/proc/9/ns/pid"), LinuxNamespace(type: .mount)]
         #expect(!ContainerInit.canBeClonedDirectly(Self.config(joinedPid)))
+        let joinedCgroup = Self.runcDefault + [LinuxNamespace(type: .cgroup, path: "/proc/9/ns/cgroup")]
+        #expect(!ContainerInit.canBeClonedDirectly(Self.config(joinedCgroup)))
         #expect(!ContainerInit.canBeClonedDirectly(Self.config(Self.runcDefault, mode: .exec)))
     }
 
