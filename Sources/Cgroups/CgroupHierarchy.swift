@@ -1,3 +1,4 @@
+import PodrunCore
 /// How a host mounts cgroups.
 public enum CgroupMode: String, Sendable, Codable {
     /// Only v1 hierarchies.
@@ -17,7 +18,7 @@ public struct CgroupHierarchy: Sendable, Equatable {
     /// Whether this is a cgroup2 mount.
     public var isUnified: Bool
     /// The key of this hierarchy in /proc/PID/cgroup: its controllers joined by commas, or "" for v2.
-    public var key: String { isUnified ? "" : controllers.joined(separator: ",") }
+    public var key: String { isUnified ? "" : controllers.joinedText(",") }
 
     public init(mountPoint: String, controllers: [String], isUnified: Bool) {
         self.mountPoint = mountPoint

@@ -90,7 +90,7 @@ public enum Cgroups {
         guard !parts.contains(".."), !parts.isEmpty else {
             throw PodrunError.invalidSpec("linux.cgroupsPath", "invalid cgroup path \"\(path)\"")
         }
-        let clean = "/" + parts.joined(separator: "/")
+        let clean = "/" + parts.joinedText("/")
         func directory(_ h: CgroupHierarchy) -> String {
             if path.hasPrefix("/") { return h.mountPoint + clean }
             let base = ownCgroups[h.key] ?? "/"

@@ -49,7 +49,7 @@ enum CgroupTree {
         var made: [String] = []
         var current = mountPoint
         for part in directory.dropFirst(mountPoint.count).split(separator: "/") {
-            current += "/" + part
+            current += "/" + String(part)
             if mkdir(current, 0o755) == 0 {
                 made.append(current)
             } else if errno != EEXIST {

@@ -57,7 +57,7 @@ public struct RootedDirectory: ~Copyable {
         var current = try open("", flags: RootedDirectory.O_PATH | O_DIRECTORY)
         while !remaining.isEmpty {
             let part = remaining.removeFirst()
-            let next = (done + [part]).joined(separator: "/")
+            let next = (done + [part]).joinedText("/")
             if let fd = try? open(next, flags: RootedDirectory.O_PATH | O_DIRECTORY) {
                 close(current)
                 current = fd
@@ -129,12 +129,12 @@ public struct RootedDirectory: ~Copyable {
     public static func split(_ path: String) -> (parent: String, name: String) {
         let parts = relative(path).split(separator: "/")
         guard let last = parts.last else { return ("/", ".") }
-        return ("/" + parts.dropLast().joined(separator: "/"), String(last))
+        return ("/" + parts.dropLast().joinedText("/"), String(last))
     }
 
     /// `path` without leading slashes and `.` components.
     public static func relative(_ path: String) -> String {
-        path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+        path.split(separator: "/").filter { $0 != "." }.joinedText("/")
     }
 
     /// The magic-link path through which the kernel acts on `fd` (`/proc/self/fd/N`).

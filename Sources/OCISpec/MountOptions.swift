@@ -1,3 +1,4 @@
+import PodrunCore
 /// A mount's `options` array split the way runc splits it: mount(2) flags to set and to clear, propagation
 /// changes, recursive attributes for mount_setattr(2), and the rest as filesystem data (`mode=755,size=64k`).
 public struct MountOptions: Sendable, Equatable {
@@ -120,7 +121,7 @@ public struct MountOptions: Sendable, Equatable {
                 data.append(option)
             }
         }
-        result.data = data.joined(separator: ",")
+        result.data = data.joinedText(",")
         return result
     }
 

@@ -416,7 +416,7 @@ public struct Runtime: Sendable {
             if h.isUnified && mode != .unified { return nil }
             guard let directory = cgroup.directories[h.mountPoint] else { return nil }
             let name = h.isUnified ? "" : String(h.mountPoint.split(separator: "/").last ?? "")
-            let options = h.controllers.map { $0.hasPrefix("name=") ? "none,\($0)" : $0 }.joined(separator: ",")
+            let options = h.controllers.map { $0.hasPrefix("name=") ? "none,\($0)" : $0 }.joinedText(",")
             return CgroupBind(name: name, fsType: h.isUnified ? "cgroup2" : "cgroup", options: options,
                               hostPath: directory)
         }
