@@ -56,7 +56,9 @@ public indirect enum JSONTree: Sendable, Equatable {
     /// The members of an object whose values are all strings.
     public var stringMap: [String: String]? {
         guard case .object(let members) = self else { return nil }
-        var out: [String: String] = [:]
+        // Sized up front: growing it would go through the standard library's generic resize, whose first use
+        // looks `String: Hashable` up at run time (see `joinedText`).
+        var out = [String: String](minimumCapacity: members.count)
         for (key, value) in members {
             guard let text = value.string else { return nil }
             out[key] = text
