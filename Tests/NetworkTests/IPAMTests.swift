@@ -12,7 +12,7 @@ struct TemporaryFolder {
     init() throws {
         var template = Array("/tmp/podrun-network-test-XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else { throw PodrunError.system("mkdtemp") }
-        path = String(cString: template)
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
