@@ -187,10 +187,15 @@ final class FakeCgroupfs {
         #expect(fs.read("c/memory.high") == "900")
     }
 
-    @Test func aLimitOfAControllerTheCgroupLacksNamesTheFieldAndTheController() {
+    /// A v2 manager on a fake cgroupfs whose cgroup `c` offers `controllers`.
+    func manager(offering controllers: String) -> (FakeCgroupfs, CgroupV2Manager) {
         let fs = FakeCgroupfs()
-        fs.file("c/cgroup.controllers", "hugetlb\n")
-        let m = CgroupV2Manager(path: "/c", directory: fs.root + "/c", mountPoint: fs.root)
+        fs.file("c/cgroup.controllers", controllers + "\n")
+        return (fs, CgroupV2Manager(path: "/c", directory: fs.root + "/c", mountPoint: fs.root))
+    }
+
+    @Test func aLimitOfAControllerTheCgroupLacksNamesTheFieldAndTheController() {
+        let (fs, m) = manager(offering: "hugetlb")
         #expect {
             try m.set(LinuxResources(memory: LinuxMemory(limit: 1000)))
         } throws: { error in
@@ -203,9 +208,7 @@ final class FakeCgroupfs {
     }
 
     @Test func aMissingFileOfAnAvailableControllerKeepsTheWriteError() {
-        let fs = FakeCgroupfs()
-        fs.file("c/cgroup.controllers", "memory pids\n")
-        let m = CgroupV2Manager(path: "/c", directory: fs.root + "/c", mountPoint: fs.root)
+        let (fs, m) = manager(offering: "memory pids")
         #expect {
             try m.set(LinuxResources(pids: LinuxPids(limit: 5)))
         } throws: { error in

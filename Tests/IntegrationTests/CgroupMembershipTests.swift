@@ -10,16 +10,25 @@ struct CgroupMembershipTests {
         text.split(separator: "\n").filter { !$0.hasSuffix("/" + id) }
     }
 
+    /// Checks, from the host, that running container `id`'s process is in its cgroup in every hierarchy, and an
+    /// exec'd process too.
+    static func expectContainerAndExecInTheirCgroup(_ h: Harness, _ id: String,
+                                                    sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let pid = try await h.pid(id)
+        let host = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
+        #expect(host.split(separator: "\n").count >= 2, "\(host)", sourceLocation: sourceLocation)
+        #expect(linesOutside(host, id: id).isEmpty, "container process outside its cgroup: \(host)",
+                sourceLocation: sourceLocation)
+        let exec = try await h.runtimeSucceeds(["exec", id, "cat", "/proc/self/cgroup"])
+        #expect(!exec.output.isEmpty, sourceLocation: sourceLocation)
+        #expect(linesOutside(exec.output, id: id).isEmpty, "exec'd process outside the cgroup: \(exec.output)",
+                sourceLocation: sourceLocation)
+    }
+
     @Test func containerAndExecProcessesAreInTheContainersCgroupInEveryHierarchy() async throws {
         try await withHarness { h in
             let id = try await h.startSleeper(label: "cgjoin")
-            let pid = try await h.pid(id)
-            let host = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
-            #expect(host.split(separator: "\n").count >= 2, "\(host)")
-            #expect(Self.linesOutside(host, id: id).isEmpty, "container process outside its cgroup: \(host)")
-            let exec = try await h.runtimeSucceeds(["exec", id, "cat", "/proc/self/cgroup"])
-            #expect(!exec.output.isEmpty)
-            #expect(Self.linesOutside(exec.output, id: id).isEmpty, "exec'd process outside the cgroup: \(exec.output)")
+            try await Self.expectContainerAndExecInTheirCgroup(h, id)
             try await h.stopAndDelete(id)
         }
     }

@@ -55,6 +55,13 @@ struct ContainerConfig {
         return entry
     }
 
+    /// Joins the namespace of `type` of process `pid` (by its /proc path) instead of making a new one.
+    mutating func join(_ type: String, of pid: Int32) {
+        let procName = ["network": "net", "mount": "mnt"][type] ?? type
+        namespaces = namespaces.filter { $0["type"] as? String != type }
+            + [ContainerConfig.namespace(type, path: "/proc/\(pid)/ns/\(procName)")]
+    }
+
     /// A tmpfs mount.
     static func tmpfs(at destination: String, options: [String]) -> [String: Any] {
         ["destination": destination, "type": "tmpfs", "source": "tmpfs", "options": options]

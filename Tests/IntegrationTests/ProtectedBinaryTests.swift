@@ -53,12 +53,7 @@ struct ProtectedBinaryTests {
     @Test func aClonedContainerProcessIsInItsCgroupInEveryHierarchy() async throws {
         try await withHarness(protectedBinary: true) { h in
             let id = try await h.startSleeper(label: "clonecg")
-            let pid = try await h.pid(id)
-            let host = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
-            #expect(host.split(separator: "\n").count >= 2, "\(host)")
-            #expect(CgroupMembershipTests.linesOutside(host, id: id).isEmpty, "outside its cgroup: \(host)")
-            let exec = try await h.runtimeSucceeds(["exec", id, "cat", "/proc/self/cgroup"])
-            #expect(CgroupMembershipTests.linesOutside(exec.output, id: id).isEmpty, "exec'd outside: \(exec.output)")
+            try await CgroupMembershipTests.expectContainerAndExecInTheirCgroup(h, id)
             try await h.stopAndDelete(id)
         }
     }
@@ -82,8 +77,7 @@ struct ProtectedBinaryTests {
             let first = try await h.startSleeper(label: "clonenet")
             let pid = try await h.pid(first)
             var config = ContainerConfig.shell("echo pid=$$; readlink /proc/self/ns/net")
-            config.namespaces = ContainerConfig.defaultNamespaces.filter { $0["type"] as? String != "network" }
-                + [ContainerConfig.namespace("network", path: "/proc/\(pid)/ns/net")]
+            config.join("network", of: pid)
             let run = try await h.runContainer(config, label: "clonenet")
             let net = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")
             #expect(run.status == 0, "\(run)")
@@ -110,8 +104,7 @@ struct ProtectedBinaryTests {
             let first = try await h.startSleeper(label: "twopid")
             let pid = try await h.pid(first)
             var joined = ContainerConfig.shell("echo pid=$$; ps -o pid,comm | grep -c sleep")
-            joined.namespaces = ContainerConfig.defaultNamespaces.filter { $0["type"] as? String != "pid" }
-                + [ContainerConfig.namespace("pid", path: "/proc/\(pid)/ns/pid")]
+            joined.join("pid", of: pid)
             let run = try await h.runContainer(joined, label: "twopid")
             #expect(run.status == 0, "\(run)")
             let lines = run.output.split(separator: "\n")
