@@ -141,7 +141,7 @@ public struct Runtime: Sendable {
         } else {
             cgroup = try Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, containerID: id)
         }
-        cleanup.add { try? cgroup.destroy() }
+        cleanup.add { Self.removeCgroup(cgroup) }
 
         var consoleFd: Int32? = nil
         if process.terminal == true {
@@ -176,6 +176,17 @@ public struct Runtime: Sendable {
     /// poststart hook has to run between the process' start and the return of `start`.
     public static func canStartAtOnce(_ spec: Spec) -> Bool {
         HookRunner.hooks(.poststart, in: spec.hooks).isEmpty
+    }
+
+    /// Removes the cgroup of a create that failed. A process of it may still be on its way out (one that sent
+    /// `failed` and exits, or one whose pid was not known yet): what is left in it is killed and the removal
+    /// retried for up to a second.
+    static func removeCgroup(_ cgroup: any CgroupManager) {
+        for _ in 0..<100 {
+            if (try? cgroup.destroy()) != nil { return }
+            for pid in (try? cgroup.pids()) ?? [] { Glibc.kill(pid, SIGKILL) }
+            usleep(10_000)
+        }
     }
 
     /// Whether the container's process is cloned directly by this process (see `launchInit`).
@@ -221,6 +232,15 @@ public struct Runtime: Sendable {
         var containerPid: Int32? = nil
         var startTime: UInt64? = nil
         var ready = false
+        var hooksAsked = false
+        /// The prestart and createRuntime hooks, in the runtime's namespaces, then the go-ahead.
+        func runCreateHooks(_ pid: Int32) throws {
+            let state = State(id: config.containerID, status: .creating, pid: pid, bundle: config.bundle,
+                              annotations: config.spec.annotations)
+            try HookRunner.run(.prestart, config.spec.hooks, state: state)
+            try HookRunner.run(.createRuntime, config.spec.hooks, state: state)
+            try channel.send(.hooksDone(pid: pid))
+        }
         if launched.isContainerProcess {
             // Cloned straight into its namespaces: no init in between to report the pid.
             containerPid = initPid
@@ -245,13 +265,13 @@ public struct Runtime: Sendable {
                 try writeIDMappings(pid: pid, spec: config.spec)
                 try channel.send(.mappingsDone)
             case .runHooks:
-                // The init's first message after fork is its pid, so it is known here.
-                guard let pid = containerPid else { throw PodrunError(.internalError, "hooks asked before pid") }
-                let state = State(id: config.containerID, status: .creating, pid: pid, bundle: config.bundle,
-                                  annotations: config.spec.annotations)
-                try HookRunner.run(.prestart, config.spec.hooks, state: state)
-                try HookRunner.run(.createRuntime, config.spec.hooks, state: state)
-                try channel.send(.hooksDone(pid: pid))
+                // The container's process can ask before its init's `pid` message is read (both write to this
+                // socket): the hooks then wait for the pid.
+                guard let pid = containerPid else {
+                    hooksAsked = true
+                    continue
+                }
+                try runCreateHooks(pid)
             case .pid(let pid):
                 containerPid = pid
                 startTime = ProcessTable.stat(of: pid)?.startTime
@@ -263,6 +283,10 @@ public struct Runtime: Sendable {
                         _ = ProcessTable.waitForExit(pidfd: pidfd, timeoutMilliseconds: 5000)
                         close(pidfd)
                     }
+                }
+                if hooksAsked {
+                    hooksAsked = false
+                    try runCreateHooks(pid)
                 }
             case .ready:
                 ready = true
