@@ -6,12 +6,14 @@ import PodrunCore
 public enum ProcessTable {
     /// The fields of /proc/PID/stat after the command name: state (field 3) and start time (field 22).
     public static func stat(of pid: Int32) -> (state: Character, startTime: UInt64)? {
-        guard let text = try? FileIO.readString("/proc/\(pid)/stat"),
-              let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
+        // Read as bytes: every container command asks, and Character-wise splitting costs more than the read.
+        guard let bytes = try? FileIO.readBytes("/proc/\(pid)/stat"),
+              let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
         // fields[0] is field 3 (state); field 22 is fields[19].
-        guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }
-        return (state, start)
+        guard fields.count > 19, let state = fields[0].first,
+              let start = UInt64(String(decoding: fields[19], as: UTF8.self)) else { return nil }
+        return (Character(Unicode.Scalar(state)), start)
     }
 
     /// Whether `pid` is the same live (not zombie) process that had `startTime`.

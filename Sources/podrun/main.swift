@@ -5,12 +5,15 @@ import Sandbox
 
 // `podrun init` is the runtime's own helper: it must start fast and stay single-threaded, so it is dispatched
 // before any argument parsing.
-if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "init" {
+// The arguments are read from argv here rather than through `CommandLine.arguments`, whose lazy set-up in the
+// standard library looks `[String]`'s type up by name at run time (see PodrunCore's `joinedText`).
+let arguments = (0..<Int(CommandLine.argc)).dropFirst().compactMap { CommandLine.unsafeArgv[$0].map { String(cString: $0) } }
+if arguments.first == "init" {
     ContainerInit.main()
 }
 
 do {
-    let (globals, rest) = try GlobalOptions.parse(Array(CommandLine.arguments.dropFirst()))
+    let (globals, rest) = try GlobalOptions.parse(arguments)
     GlobalOptions.current = globals
     // The hot verbs skip ArgumentParser (and its start-up cost) when their arguments are plain.
     if let command = FastPath.command(rest) { exit(try command.run()) }
