@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -280,4 +281,10 @@ int podrun_thread_count(void) {
     int threads = -1;
     if (sscanf(p, "%d", &threads) != 1) return -1;
     return threads;
+}
+
+long long podrun_filesystem_magic(const char *path) {
+    struct statfs fs;
+    if (statfs(path, &fs) != 0) return -1;
+    return (long long)(unsigned long)fs.f_type;
 }

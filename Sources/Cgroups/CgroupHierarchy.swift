@@ -57,6 +57,51 @@ public struct CgroupHierarchy: Sendable, Equatable {
         return out
     }
 
+    /// What a path has mounted on it, for `atUsualMountPoints`.
+    public enum MountKind: Sendable, Equatable {
+        /// A cgroup v1 hierarchy.
+        case cgroup
+        /// The cgroup v2 hierarchy.
+        case cgroup2
+        /// Something else (a tmpfs, a plain folder).
+        case other
+        /// Nothing: the path does not exist.
+        case missing
+    }
+
+    /// The hierarchies of /proc/self/cgroup's text at their usual mount points, without reading mountinfo: a v1
+    /// hierarchy `N:cpu,cpuacct:/x` at `root/cpu,cpuacct` (a named one, `name=systemd`, at `root/systemd`), the v2
+    /// one at `root` itself (a unified host) or at `root/unified` (a hybrid one; absent on a legacy one). `kind`
+    /// says what is mounted at a path (statfs). Nil when a v1 hierarchy is not where expected: the caller then
+    /// reads mountinfo.
+    ///
+    /// mountinfo grows with every mount on the host (four per pod sandbox: its pinned namespaces and /dev/shm),
+    /// and the kernel's generating it is what made a container command slower as sandboxes piled up.
+    public static func atUsualMountPoints(procCgroup: String, root: String = "/sys/fs/cgroup",
+                                          kind: (String) -> MountKind) -> [CgroupHierarchy]? {
+        if kind(root) == .cgroup2 { return [CgroupHierarchy(mountPoint: root, controllers: [], isUnified: true)] }
+        var out: [CgroupHierarchy] = []
+        for line in procCgroup.utf8.split(separator: UInt8(ascii: "\n")) {
+            let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3, let id = String(parts[0]), let names = String(parts[1]) else { return nil }
+            if id == "0" {
+                let mountPoint = root + "/unified"
+                switch kind(mountPoint) {
+                case .cgroup2: out.append(CgroupHierarchy(mountPoint: mountPoint, controllers: [], isUnified: true))
+                case .missing: continue
+                case .cgroup, .other: return nil
+                }
+                continue
+            }
+            let listed = names.split(separator: ",").map(String.init)
+            let folder = listed.map { $0.hasPrefix("name=") ? String($0.dropFirst(5)) : $0 }.joinedText(",")
+            let controllers = listed.filter { knownControllers.contains($0) || $0.hasPrefix("name=") }
+            guard !folder.isEmpty, !controllers.isEmpty, kind(root + "/" + folder) == .cgroup else { return nil }
+            out.append(CgroupHierarchy(mountPoint: root + "/" + folder, controllers: controllers, isUnified: false))
+        }
+        return out.isEmpty ? nil : out.sorted { $0.mountPoint.utf8.lexicographicallyPrecedes($1.mountPoint.utf8) }
+    }
+
     /// The mode these hierarchies make.
     public static func mode(of hierarchies: [CgroupHierarchy]) -> CgroupMode {
         let v1 = hierarchies.contains { !$0.isUnified }

@@ -1,3 +1,5 @@
+import CPodrunShim
+import Glibc
 import LinuxSys
 import OCISpec
 import PodrunCore
@@ -55,17 +57,33 @@ public enum Cgroups {
         manager(path: path, directories: directories, hierarchies: try mountedHierarchies())
     }
 
-    /// The host's cgroup hierarchies, from /proc/self/mountinfo, read once per process: they do not change while
-    /// a podrun command runs, and `exec` alone asks three times (status, freezer, join).
+    /// The host's cgroup hierarchies, found once per process: they do not change while a podrun command runs, and
+    /// `exec` alone asks three times (status, freezer, join). From /proc/self/cgroup and a statfs of each usual
+    /// mount point when they are all there (`CgroupHierarchy.atUsualMountPoints`), else from /proc/self/mountinfo.
     public static func mountedHierarchies() throws -> [CgroupHierarchy] { try hierarchiesOfThisProcess.get() }
 
     private static let hierarchiesOfThisProcess: Result<[CgroupHierarchy], PodrunError> = {
+        if let own = try? FileIO.readString("/proc/self/cgroup"),
+           let found = CgroupHierarchy.atUsualMountPoints(procCgroup: own, kind: mountKind) {
+            return .success(found)
+        }
         do {
             return .success(CgroupHierarchy.parse(mountinfo: try FileIO.readString("/proc/self/mountinfo")))
         } catch {
             return .failure(PodrunError.wrap(error, .system, "read /proc/self/mountinfo"))
         }
     }()
+
+    /// What is mounted at `path`, by its filesystem's magic number.
+    static func mountKind(_ path: String) -> CgroupHierarchy.MountKind {
+        let magic = podrun_filesystem_magic(path)
+        guard magic >= 0 else { return errno == ENOENT ? .missing : .other }
+        switch magic {
+        case 0x0027_e0eb: return .cgroup       // CGROUP_SUPER_MAGIC
+        case 0x6367_7270: return .cgroup2      // CGROUP2_SUPER_MAGIC
+        default: return .other
+        }
+    }
 
     /// The manager for kept folders on given hierarchies.
     public static func manager(path: String, directories: [String: String],

@@ -19,6 +19,9 @@ pid_t podrun_clone_into_cgroup(int cgroupfd);
 /// that cgroup v2 folder. A raw syscall like `podrun_clone_into_cgroup`: only a single-threaded caller may use it.
 pid_t podrun_clone3(uint64_t flags, int cgroupfd);
 int podrun_unshare(int flags);
+/// The filesystem type (statfs's f_type magic number) of what `path` is on; -1 with errno on failure. Glibc's
+/// Swift module leaves statfs out.
+long long podrun_filesystem_magic(const char *path);
 int podrun_setns(int fd, int nstype);
 int podrun_pivot_root(const char *new_root, const char *put_old);
 int podrun_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
