@@ -53,7 +53,7 @@ public indirect enum JSONTree: Sendable, Equatable {
         return nil
     }
 
-    /// The members of an object whose values are all strings.
+    /// The members of an object whose values are all strings (the first of repeated keys).
     public var stringMap: [String: String]? {
         guard case .object(let members) = self else { return nil }
         // Sized up front: growing it would go through the standard library's generic resize, whose first use
@@ -61,7 +61,8 @@ public indirect enum JSONTree: Sendable, Equatable {
         var out = [String: String](minimumCapacity: members.count)
         for (key, value) in members {
             guard let text = value.string else { return nil }
-            out[key] = text
+            // The first of repeated keys, as the keyed containers read them.
+            if out[key] == nil { out[key] = text }
         }
         return out
     }

@@ -153,7 +153,11 @@ private enum Unwrap {
     }
 
     static func decodable<T: Decodable>(_ value: JSONTree, _ type: T.Type, _ path: [any CodingKey]) throws -> T {
-        try T(from: TreeDecoder(value: value, codingPath: path))
+        // A [String: String] straight from the object: Dictionary's own Decodable init goes through `allKeys`,
+        // whose casts look conformances up at run time on first use (see `joinedText`). Anything else in the
+        // object takes the general way, for its error.
+        if T.self == [String: String].self, let map = value.stringMap, let typed = map as? T { return typed }
+        return try T(from: TreeDecoder(value: value, codingPath: path))
     }
 }
 

@@ -260,6 +260,21 @@ func foundationEncoder(pretty: Bool) -> JSONEncoder {
         #expect(try JSONDecoder().decode(Leaf.self, from: Data(text.utf8)).name == "first")
     }
 
+    /// Nested [String: String] members are read straight from the object; they must read as JSONDecoder reads them.
+    @Test func stringDictionariesDecodeAsJSONDecoderReadsThemRepeatedKeysAndErrorsIncluded() throws {
+        struct Holder: Codable, Equatable { var m: [String: String]; var n: [String: String]? }
+        let text = #"{"m":{"b":"2","a":"1","a":"3","é":"ü"},"n":{}}"#
+        let ours = try decode(Holder.self, text)
+        #expect(ours == (try JSONDecoder().decode(Holder.self, from: Data(text.utf8))))
+        #expect(ours.m == ["a": "1", "b": "2", "é": "ü"])
+        guard case .typeMismatch(let type, let context) = decodingError(Holder.self, #"{"m":{"a":1}}"#) else {
+            Issue.record("expected typeMismatch")
+            return
+        }
+        #expect(ObjectIdentifier(type) == ObjectIdentifier(String.self))
+        #expect(path(context.codingPath) == "m/a")
+    }
+
     @Test func largeObjectsDecodeAsDictionaries() throws {
         let dictionary = Dictionary(uniqueKeysWithValues: (0..<100).map { ("key\($0)", $0) })
         #expect(try JSONTreeDecoder.decode([String: Int].self, from: JSONTreeEncoder.tree(of: dictionary)) == dictionary)
