@@ -4,8 +4,8 @@
 #
 #   sudo bash scripts/test.sh [extra `swift test` arguments, e.g. --filter IntegrationTests]
 #
-# The integration tests run the binary named by PODRUN_BIN (default .build/debug/podrun); set
-# PODRUN_BIN=/usr/sbin/runc to check the suite itself against runc, the reference.
+# The integration tests run the binary named by PODRUN_BIN (default .build/debug/podrun, then again a read-only
+# copy of it: see below); set PODRUN_BIN=/usr/sbin/runc to check the suite itself against runc, the reference.
 set -euo pipefail
 
 root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +25,18 @@ fi
 echo "==> swift test --skip LinuxSysTests"
 status=0
 swift test --skip LinuxSysTests </dev/null || status=$?
+# The integration tests ran the writable debug binary, which execs its init from a sealed copy of itself. An
+# installed podrun that nothing can write forks its init instead, and clones a container's process straight into
+# its namespaces: run the integration tests again on a read-only bind-mounted copy to cover that path too.
+if [ -z "${PODRUN_BIN:-}" ]; then
+    protected=$(mktemp -d /tmp/podrun-protected-XXXXXX)
+    trap 'umount "$protected" 2>/dev/null || true; rm -rf "$protected"' EXIT
+    cp .build/debug/podrun .build/debug/podrun-pause "$protected/"
+    mount --bind "$protected" "$protected"
+    mount -o remount,bind,ro "$protected"
+    echo "==> PODRUN_BIN=$protected/podrun (read-only mount) swift test --filter IntegrationTests"
+    PODRUN_BIN="$protected/podrun" swift test --skip-build --filter IntegrationTests </dev/null || status=$?
+fi
 echo "==> swift test --no-parallel --filter LinuxSysTests"
 swift test --skip-build --no-parallel --filter LinuxSysTests </dev/null || status=$?
 exit "$status"
