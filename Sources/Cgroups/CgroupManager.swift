@@ -39,6 +39,24 @@ public protocol CgroupManager: Sendable {
     func stats() throws -> CgroupStats
 }
 
+extension CgroupManager {
+    /// Removes the cgroup (`destroy()`); while it will not go, because a process of it is still exiting or was
+    /// left behind (a container sharing its pid namespace, a process whose pid its runtime never learnt),
+    /// SIGKILLs what is in it and tries again, for up to about a second. Throws the last error.
+    public func destroyKillingWhatIsLeft() throws {
+        for attempt in 1... {
+            do {
+                try destroy()
+                return
+            } catch {
+                guard attempt < 50 else { throw error }
+                for pid in (try? pids()) ?? [] { Glibc.kill(pid, SIGKILL) }
+                usleep(attempt == 1 ? 2_000 : 20_000)
+            }
+        }
+    }
+}
+
 /// Finds the host's cgroup hierarchies and makes the right manager for a container.
 public enum Cgroups {
     /// The manager for a container, on this host.

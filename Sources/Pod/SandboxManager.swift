@@ -297,11 +297,7 @@ public struct SandboxManager: Sendable {
         unmountAll(under: store.folder(record.id))
         if let path = record.cgroupPath, let directories = record.cgroupDirectories,
            let cgroup = try? Cgroups.manager(path: path, directories: directories) {
-            for _ in 0..<50 {
-                if (try? cgroup.destroy()) != nil { break }
-                for pid in (try? cgroup.pids()) ?? [] { kill(pid, SIGKILL) }
-                usleep(20_000)
-            }
+            try? cgroup.destroyKillingWhatIsLeft()
         }
         if let data = record.dataDirectory { try? FileIO.removeTree(data) }
         try? FileIO.removeTree(store.folder(record.id))

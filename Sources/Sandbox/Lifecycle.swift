@@ -145,21 +145,8 @@ extension Runtime {
     /// Removes what a stopped container still has: its cgroup and its state folder.
     func destroy(_ record: ContainerRecord) throws {
         let cgroup = try record.cgroup()
-        // Processes of a container without its own pid namespace may outlive its first process: when the cgroup
-        // will not go, what is left in it is killed and the removal retried.
-        var lastError: (any Error)? = nil
-        for attempt in 0..<50 {
-            do {
-                try cgroup.destroy()
-                lastError = nil
-                break
-            } catch {
-                lastError = error
-                for pid in (try? cgroup.pids()) ?? [] { Glibc.kill(pid, SIGKILL) }
-                usleep(attempt == 0 ? 2_000 : 20_000)
-            }
-        }
-        if let lastError { throw lastError }
+        // Processes of a container without its own pid namespace may outlive its first process.
+        try cgroup.destroyKillingWhatIsLeft()
         if !HookRunner.hooks(.poststop, in: record.spec.hooks).isEmpty {
             var stopped = state(of: record)
             stopped.status = .stopped

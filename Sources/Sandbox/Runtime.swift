@@ -34,7 +34,7 @@ public struct Runtime: Sendable {
         /// relative `root.path`).
         public var spec: Spec?
         /// For `run`: the process execs its program as soon as it is set up, without an exec fifo to wait on
-        /// for `start`. Taken only when the spec has no poststart hooks (see `startsAtOnce(_:)`).
+        /// for `start`. Taken only when the spec has no poststart hooks (see `canStartAtOnce(_:)`).
         public var startAtOnce = false
 
         public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
@@ -141,7 +141,9 @@ public struct Runtime: Sendable {
         } else {
             cgroup = try Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, containerID: id)
         }
-        cleanup.add { Self.removeCgroup(cgroup) }
+        // A process of a failed create may still be on its way out (one that sent `failed`, one whose pid was
+        // not known yet) when its cgroup goes.
+        cleanup.add { try? cgroup.destroyKillingWhatIsLeft() }
 
         var consoleFd: Int32? = nil
         if process.terminal == true {
@@ -176,17 +178,6 @@ public struct Runtime: Sendable {
     /// poststart hook has to run between the process' start and the return of `start`.
     public static func canStartAtOnce(_ spec: Spec) -> Bool {
         HookRunner.hooks(.poststart, in: spec.hooks).isEmpty
-    }
-
-    /// Removes the cgroup of a create that failed. A process of it may still be on its way out (one that sent
-    /// `failed` and exits, or one whose pid was not known yet): what is left in it is killed and the removal
-    /// retried for up to a second.
-    static func removeCgroup(_ cgroup: any CgroupManager) {
-        for _ in 0..<100 {
-            if (try? cgroup.destroy()) != nil { return }
-            for pid in (try? cgroup.pids()) ?? [] { Glibc.kill(pid, SIGKILL) }
-            usleep(10_000)
-        }
     }
 
     /// Whether the container's process is cloned directly by this process (see `launchInit`).
@@ -343,8 +334,9 @@ public struct Runtime: Sendable {
             return map
         }
         do {
-            if ExecutableProtection.runningBinaryIsProtected() {
-                if Sys.threadCount() == 1 {
+            // `joinsCgroupWhenReady` was set by `clonesDirectly`, which checked both already.
+            if config.joinsCgroupWhenReady || ExecutableProtection.runningBinaryIsProtected() {
+                if config.joinsCgroupWhenReady || Sys.threadCount() == 1 {
                     // In the child: only the fixed layout stays open, as in an exec'd init: the child does not exec,
                     // so close-on-exec closes nothing. A copy of the sync socket left open would keep the runtime
                     // from seeing it close; a descriptor of the caller's (a pipe or socket it waits on) would stay
