@@ -8,6 +8,7 @@ import PackageDescription
 /// of the user CPU time of a `run` (mostly decoding config.json and encoding state.json).
 let podrunSwiftSettings: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 /// podrun: an OCI runtime and pod sandbox manager for Linux.

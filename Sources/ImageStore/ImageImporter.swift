@@ -220,7 +220,7 @@ public struct ImageImporter {
     /// (`busybox:latest` becomes `docker.io/library/busybox:latest`); a digest or a bare OCI ref name (a tag
     /// such as `latest`, as umoci writes) stays as it is.
     static func imageName(_ name: String) -> String {
-        guard !name.hasPrefix("sha256:"), name.contains(":") || name.contains("/") else { return name }
+        guard !name.hasPrefix("sha256:"), name.contains(where: { $0 == ":" || $0 == "/" }) else { return name }
         return ImageReference.normalized(name)
     }
 
@@ -325,7 +325,7 @@ public struct ImageImporter {
 
     private static func digestInName(_ name: String) -> Digest? {
         if name.hasPrefix("blobs/sha256/") { return Digest(hex: String(name.dropFirst("blobs/sha256/".count))) }
-        guard !name.contains("/") else { return nil }
+        guard !name.contains(where: { $0 == "/" }) else { return nil }
         for suffix in [".json", ".tar"] where name.hasSuffix(suffix) {
             return Digest(hex: String(name.dropLast(suffix.count)))
         }

@@ -45,7 +45,7 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             rest = rest[..<at]
         }
         var tag: String? = nil
-        if let colon = rest.lastIndex(of: ":"), !rest[rest.index(after: colon)...].contains("/") {
+        if let colon = rest.lastIndex(of: ":"), !rest[rest.index(after: colon)...].contains("/" as Character) {
             let value = String(rest[rest.index(after: colon)...])
             guard Self.isTag(value) else { throw invalid("bad tag \(value)") }
             tag = value
@@ -54,7 +54,7 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         var components = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         var domain = "docker.io"
         if components.count > 1,
-           let first = components.first, first.contains(".") || first.contains(":") || first == "localhost" {
+           let first = components.first, first.contains(where: { $0 == "." || $0 == ":" }) || first == "localhost" {
             domain = first
             components.removeFirst()
         }

@@ -48,7 +48,7 @@ public enum ImageSpecBuilder {
         guard !arguments.isEmpty else {
             throw PodrunError(.invalidSpec, "the image has no Entrypoint or Cmd; give a command after --", path: "config.Cmd")
         }
-        for entry in options.environment where !entry.contains("=") {
+        for entry in options.environment where !entry.contains("=" as Character) {
             throw PodrunError(.invalidArgument, "environment value \"\(entry)\" is not KEY=VALUE", path: "--env")
         }
         let user = try users.resolve(options.user ?? config.User ?? "")

@@ -1,5 +1,5 @@
 import CNI
-import Foundation
+import FoundationEssentials
 import LinuxSys
 import Network
 import PodrunCore
@@ -67,7 +67,7 @@ public enum NetworkInventory {
     /// The native network `name`, else the CNI config list called `name` in `cniConfDirectory`;
     /// `.notFound` when there is neither.
     public static func inspect(_ name: String, cniConfDirectory: String) throws -> NetworkDetail {
-        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+        guard !name.isEmpty, !name.contains("/" as Character), name != ".", name != ".." else {
             throw PodrunError(.invalidArgument, "invalid network name \"\(name)\"")
         }
         let root = NativeBridgeNetwork.stateRoot
@@ -103,7 +103,7 @@ public enum NetworkInventory {
         let folder = (ipam["dataDir"]?.stringValue ?? "/var/lib/cni/networks") + "/" + list.name
         var allocations: [String: String] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-            guard (try? IPv4Address(parsing: entry)) != nil || entry.contains(":"),
+            guard (try? IPv4Address(parsing: entry)) != nil || entry.contains(":" as Character),
                   let text = try? FileIO.readString(folder + "/" + entry) else { continue }
             allocations[entry] = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         }

@@ -330,7 +330,7 @@ public struct SandboxManager: Sendable {
 extension String {
     /// mountinfo's octal escapes (`\040` for a space) decoded.
     func replacingOctal() -> String {
-        guard contains("\\") else { return self }
+        guard contains("\\" as Character) else { return self }
         var bytes: [UInt8] = []
         var utf8 = Array(self.utf8)[...]
         while let byte = utf8.popFirst() {

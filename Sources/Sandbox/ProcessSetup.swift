@@ -81,7 +81,7 @@ enum ProcessSetup {
 
     /// Finds `name` as execvp would, with the container's PATH; runc's message when it is not there.
     static func lookPath(_ name: String, environment: [String]) throws -> String {
-        if name.contains("/") {
+        if name.contains("/" as Character) {
             guard access(name, X_OK) == 0 else {
                 throw PodrunError(.execFailed, "exec: \"\(name)\"", errno: errno)
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Sandbox
 
 /// `podrun delete`: removes a container and what it holds.
 struct Delete: ParsableCommand {

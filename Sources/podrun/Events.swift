@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cgroups
 import Glibc
+import Sandbox
 
 /// `podrun events`: a container's resource statistics as JSON events, once (`--stats`) or every interval.
 struct Events: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LinuxSys
+import Sandbox
 
 /// `podrun kill`: sends a signal to a container's process (or all its processes).
 struct Kill: ParsableCommand {

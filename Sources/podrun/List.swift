@@ -1,5 +1,6 @@
 import ArgumentParser
 import OCISpec
+import Sandbox
 
 /// Output formats of the listing commands.
 enum ListFormat: String, ExpressibleByArgument {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Sandbox
 
 /// `podrun pause`: freezes a container's processes (cgroup freezer).
 struct Pause: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import LinuxSys
 import PodrunCore
+import Sandbox
 
 /// `podrun ps`: the processes of a container.
 struct Ps: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import LinuxSys
+import OCISpec
 import PodrunCore
 import Sandbox
 

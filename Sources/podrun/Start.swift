@@ -1,4 +1,5 @@
 import ArgumentParser
+import Sandbox
 
 /// `podrun start`: lets a created container run its program.
 struct Start: ParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Sandbox
 
 /// `podrun state`: prints a container's runtime-spec state as JSON.
 struct StateCommand: ParsableCommand {

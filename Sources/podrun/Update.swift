@@ -3,6 +3,7 @@ import FoundationEssentials
 import LinuxSys
 import OCISpec
 import PodrunCore
+import Sandbox
 
 /// `podrun update`: changes a running container's resource limits, with runc's flags or a resources JSON file.
 struct Update: ParsableCommand {
