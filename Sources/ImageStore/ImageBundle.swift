@@ -1,3 +1,6 @@
+// `struct stat` and its members belong, for the compiler, to the module whose headers it met first: libarchive's
+// here (MemberImportVisibility).
+import CLibarchive
 import Glibc
 import LinuxSys
 import OCISpec
