@@ -3,9 +3,11 @@ import PodrunCore
 
 /// Decoding and encoding of spec documents, with errors that name the JSON field at fault.
 public enum SpecCoding {
-    /// Decodes `T` from JSON bytes; a failure is `.invalidSpec` with the field path (`linux.namespaces[2].type`)
-    /// and what is wrong with it. `document` names the input in messages (`config.json`).
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], document: String) throws -> T {
+    /// Decodes `T` from JSON bytes with its reader (with `JSONDecoder` and its `Decodable` conformance when only
+    /// Foundation's parser reads the bytes: a byte-order mark, a trailing comma); a failure is `.invalidSpec` with
+    /// the field path (`linux.namespaces[2].type`) and what is wrong with it. `document` names the input in
+    /// messages (`config.json`).
+    public static func decode<T: Decodable & JSONTreeReadable>(_ type: T.Type, from bytes: [UInt8], document: String) throws -> T {
         do {
             return try JSONCoding.decodeWithoutWrapping(type, from: bytes)
         } catch let error as DecodingError {
@@ -14,6 +16,15 @@ public enum SpecCoding {
             throw error
         } catch {
             throw PodrunError(.invalidSpec, "\(document) is not valid JSON", cause: String(describing: error))
+        }
+    }
+
+    /// Reads `T` from a parsed document; errors as `decode`'s.
+    public static func read<T: JSONTreeReadable>(_ type: T.Type, from tree: JSONTree, document: String) throws -> T {
+        do {
+            return try T(json: JSONField(root: tree))
+        } catch let error as DecodingError {
+            throw describe(error, document: document)
         }
     }
 
@@ -85,15 +96,7 @@ extension Spec {
     /// mark, a trailing comma). Errors name the field, as `decode(from:)`'s.
     public static func decodeKeepingDocument(from bytes: [UInt8]) throws -> (spec: Spec, document: JSONTree?) {
         guard let document = JSONTree.parse(bytes) else { return (try decode(from: bytes), nil) }
-        do {
-            return (try JSONTreeDecoder.decode(Spec.self, from: document), document)
-        } catch let error as DecodingError {
-            throw SpecCoding.describe(error, document: "config.json")
-        } catch let error as PodrunError {
-            throw error
-        } catch {
-            throw PodrunError(.invalidSpec, "config.json is not valid JSON", cause: String(describing: error))
-        }
+        return (try SpecCoding.read(Spec.self, from: document, document: "config.json"), document)
     }
 
     /// The spec as pretty JSON.

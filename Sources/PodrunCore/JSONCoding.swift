@@ -34,4 +34,23 @@ public enum JSONCoding {
         }
         return try JSONTreeDecoder.decode(type, from: tree)
     }
+
+    /// A value of a type with a reader (`JSONTreeReadable`) decoded from JSON bytes: read from the parsed tree;
+    /// a failure is `.internalError`.
+    public static func decode<T: Decodable & JSONTreeReadable>(_ type: T.Type, from bytes: [UInt8], what: String = "value") throws -> T {
+        do {
+            return try decodeWithoutWrapping(type, from: bytes)
+        } catch {
+            throw PodrunError(.internalError, "decode \(what)", cause: String(describing: error))
+        }
+    }
+
+    /// A value of a type with a reader decoded from JSON bytes, any error as thrown: read from the parsed tree
+    /// (`JSONDecoder` and the type's `Decodable` conformance for what only Foundation parses).
+    public static func decodeWithoutWrapping<T: Decodable & JSONTreeReadable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        guard let tree = JSONTree.parse(bytes) else {
+            return try JSONDecoder().decode(type, from: Data(bytes))
+        }
+        return try T(json: JSONField(root: tree))
+    }
 }

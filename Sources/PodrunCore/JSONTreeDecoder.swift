@@ -12,15 +12,18 @@ public enum JSONTreeDecoder {
 }
 
 /// A coding key for array positions and dictionary members made while decoding or encoding.
+@usableFromInline
 struct JSONTreeKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
+    @usableFromInline var stringValue: String
+    @usableFromInline var intValue: Int?
 
+    @usableFromInline
     init(stringValue: String) {
         self.stringValue = stringValue
         self.intValue = nil
     }
 
+    @usableFromInline
     init(intValue: Int) {
         self.stringValue = "Index \(intValue)"
         self.intValue = intValue
@@ -83,75 +86,8 @@ private struct TreeDecoder: Decoder {
     }
 }
 
-/// Conversions of one tree value to the primitive types, with `JSONDecoder`'s errors; `path` is the value's
-/// coding path.
+/// The conversion of a member to a nested `Decodable`.
 private enum Unwrap {
-    static func notNull<T>(_ value: JSONTree, _ type: T.Type, _ path: [any CodingKey]) throws {
-        if case .null = value {
-            throw DecodingError.valueNotFound(type, .init(
-                codingPath: path, debugDescription: "Cannot get value of type \(type) -- found null value instead"))
-        }
-    }
-
-    static func mismatch<T>(_ value: JSONTree, _ type: T.Type, _ path: [any CodingKey]) -> DecodingError {
-        .typeMismatch(type, .init(codingPath: path,
-                                  debugDescription: "Expected to decode \(type) but found \(value.kindDescription) instead."))
-    }
-
-    static func bool(_ value: JSONTree, _ path: [any CodingKey]) throws -> Bool {
-        try notNull(value, Bool.self, path)
-        guard case .bool(let b) = value else { throw mismatch(value, Bool.self, path) }
-        return b
-    }
-
-    static func string(_ value: JSONTree, _ path: [any CodingKey]) throws -> String {
-        try notNull(value, String.self, path)
-        guard case .string(let s) = value else { throw mismatch(value, String.self, path) }
-        return s
-    }
-
-    static func numberText<T>(_ value: JSONTree, _ type: T.Type, _ path: [any CodingKey]) throws -> String {
-        try notNull(value, type, path)
-        guard case .number(let text) = value else { throw mismatch(value, type, path) }
-        guard JSONTree.isValidNumber(text) else {
-            // As `JSONDecoder` says of a malformed number it reads: a fault of the document, not of a field.
-            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "The given data was not valid JSON."))
-        }
-        return text
-    }
-
-    static func doesNotFit<T>(_ text: String, _ type: T.Type, _ path: [any CodingKey]) -> DecodingError {
-        .dataCorrupted(.init(codingPath: path, debugDescription: "Parsed JSON number <\(text)> does not fit in \(type)."))
-    }
-
-    /// A whole number: digits that fit `T`, or a number with a fraction or exponent whose value is exactly a `T`
-    /// (`1.0`, `1e2`).
-    static func integer<T: FixedWidthInteger>(_ value: JSONTree, _ type: T.Type, _ path: [any CodingKey]) throws -> T {
-        let text = try numberText(value, type, path)
-        if let exact = T(text) { return exact }
-        if text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
-           let double = Double(text), let whole = T(exactly: double) {
-            return whole
-        }
-        throw doesNotFit(text, type, path)
-    }
-
-    /// A floating-point number; one that overflows to infinity, or is not zero but rounds to it, does not fit.
-    static func floatingPoint<T: BinaryFloatingPoint & LosslessStringConvertible>(
-        _ value: JSONTree, _ type: T.Type, _ path: [any CodingKey]
-    ) throws -> T {
-        let text = try numberText(value, type, path)
-        guard let number = T(text), number.isFinite else { throw doesNotFit(text, type, path) }
-        if number == 0 {
-            // Only zero digits before the exponent: a real zero, not an underflow.
-            let mantissa = text.utf8.prefix { $0 != UInt8(ascii: "e") && $0 != UInt8(ascii: "E") }
-            guard !mantissa.contains(where: { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") }) else {
-                throw doesNotFit(text, type, path)
-            }
-        }
-        return number
-    }
-
     static func decodable<T: Decodable>(_ value: JSONTree, _ type: T.Type, _ path: [any CodingKey]) throws -> T {
         // A [String: String] straight from the object: Dictionary's own Decodable init goes through `allKeys`,
         // whose casts look conformances up at run time on first use (see `joinedText`). Anything else in the
@@ -166,20 +102,20 @@ private struct SingleValueTreeContainer: SingleValueDecodingContainer {
     let codingPath: [any CodingKey]
 
     func decodeNil() -> Bool { value.isNull }
-    func decode(_ type: Bool.Type) throws -> Bool { try Unwrap.bool(value, codingPath) }
-    func decode(_ type: String.Type) throws -> String { try Unwrap.string(value, codingPath) }
-    func decode(_ type: Double.Type) throws -> Double { try Unwrap.floatingPoint(value, type, codingPath) }
-    func decode(_ type: Float.Type) throws -> Float { try Unwrap.floatingPoint(value, type, codingPath) }
-    func decode(_ type: Int.Type) throws -> Int { try Unwrap.integer(value, type, codingPath) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try Unwrap.integer(value, type, codingPath) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try Unwrap.integer(value, type, codingPath) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try Unwrap.integer(value, type, codingPath) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try Unwrap.integer(value, type, codingPath) }
-    func decode(_ type: UInt.Type) throws -> UInt { try Unwrap.integer(value, type, codingPath) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try Unwrap.integer(value, type, codingPath) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try Unwrap.integer(value, type, codingPath) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try Unwrap.integer(value, type, codingPath) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try Unwrap.integer(value, type, codingPath) }
+    func decode(_ type: Bool.Type) throws -> Bool { try JSONTreeConversion.bool(value, codingPath) }
+    func decode(_ type: String.Type) throws -> String { try JSONTreeConversion.string(value, codingPath) }
+    func decode(_ type: Double.Type) throws -> Double { try JSONTreeConversion.floatingPoint(value, type, codingPath) }
+    func decode(_ type: Float.Type) throws -> Float { try JSONTreeConversion.floatingPoint(value, type, codingPath) }
+    func decode(_ type: Int.Type) throws -> Int { try JSONTreeConversion.integer(value, type, codingPath) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try JSONTreeConversion.integer(value, type, codingPath) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try JSONTreeConversion.integer(value, type, codingPath) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try JSONTreeConversion.integer(value, type, codingPath) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try JSONTreeConversion.integer(value, type, codingPath) }
+    func decode(_ type: UInt.Type) throws -> UInt { try JSONTreeConversion.integer(value, type, codingPath) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try JSONTreeConversion.integer(value, type, codingPath) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try JSONTreeConversion.integer(value, type, codingPath) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try JSONTreeConversion.integer(value, type, codingPath) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try JSONTreeConversion.integer(value, type, codingPath) }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try Unwrap.decodable(value, type, codingPath) }
 }
 
@@ -229,20 +165,20 @@ private struct KeyedTreeContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     }
 
     func decodeNil(forKey key: Key) throws -> Bool { try value(key).isNull }
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try Unwrap.bool(value(key), path(key)) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try Unwrap.string(value(key), path(key)) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try Unwrap.floatingPoint(value(key), type, path(key)) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try Unwrap.floatingPoint(value(key), type, path(key)) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try Unwrap.integer(value(key), type, path(key)) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try Unwrap.integer(value(key), type, path(key)) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try Unwrap.integer(value(key), type, path(key)) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try Unwrap.integer(value(key), type, path(key)) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try Unwrap.integer(value(key), type, path(key)) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try Unwrap.integer(value(key), type, path(key)) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try Unwrap.integer(value(key), type, path(key)) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try Unwrap.integer(value(key), type, path(key)) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try Unwrap.integer(value(key), type, path(key)) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try Unwrap.integer(value(key), type, path(key)) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try JSONTreeConversion.bool(value(key), path(key)) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try JSONTreeConversion.string(value(key), path(key)) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try JSONTreeConversion.floatingPoint(value(key), type, path(key)) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try JSONTreeConversion.floatingPoint(value(key), type, path(key)) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try JSONTreeConversion.integer(value(key), type, path(key)) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try JSONTreeConversion.integer(value(key), type, path(key)) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try JSONTreeConversion.integer(value(key), type, path(key)) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try JSONTreeConversion.integer(value(key), type, path(key)) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try JSONTreeConversion.integer(value(key), type, path(key)) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try JSONTreeConversion.integer(value(key), type, path(key)) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try JSONTreeConversion.integer(value(key), type, path(key)) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try JSONTreeConversion.integer(value(key), type, path(key)) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try JSONTreeConversion.integer(value(key), type, path(key)) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try JSONTreeConversion.integer(value(key), type, path(key)) }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         try Unwrap.decodable(value(key), type, path(key))
     }
@@ -254,46 +190,46 @@ private struct KeyedTreeContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     }
 
     func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
-        try present(key).map { try Unwrap.bool($0, path(key)) }
+        try present(key).map { try JSONTreeConversion.bool($0, path(key)) }
     }
     func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
-        try present(key).map { try Unwrap.string($0, path(key)) }
+        try present(key).map { try JSONTreeConversion.string($0, path(key)) }
     }
     func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
-        try present(key).map { try Unwrap.floatingPoint($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.floatingPoint($0, type, path(key)) }
     }
     func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? {
-        try present(key).map { try Unwrap.floatingPoint($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.floatingPoint($0, type, path(key)) }
     }
     func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
-        try present(key).map { try Unwrap.integer($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.integer($0, type, path(key)) }
     }
     func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? {
-        try present(key).map { try Unwrap.integer($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.integer($0, type, path(key)) }
     }
     func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? {
-        try present(key).map { try Unwrap.integer($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.integer($0, type, path(key)) }
     }
     func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? {
-        try present(key).map { try Unwrap.integer($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.integer($0, type, path(key)) }
     }
     func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
-        try present(key).map { try Unwrap.integer($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.integer($0, type, path(key)) }
     }
     func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? {
-        try present(key).map { try Unwrap.integer($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.integer($0, type, path(key)) }
     }
     func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? {
-        try present(key).map { try Unwrap.integer($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.integer($0, type, path(key)) }
     }
     func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? {
-        try present(key).map { try Unwrap.integer($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.integer($0, type, path(key)) }
     }
     func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? {
-        try present(key).map { try Unwrap.integer($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.integer($0, type, path(key)) }
     }
     func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? {
-        try present(key).map { try Unwrap.integer($0, type, path(key)) }
+        try present(key).map { try JSONTreeConversion.integer($0, type, path(key)) }
     }
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         try present(key).map { try Unwrap.decodable($0, type, path(key)) }
@@ -356,20 +292,20 @@ private struct UnkeyedTreeContainer: UnkeyedDecodingContainer {
         return true
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { try take(type) { try Unwrap.bool($0, $1) } }
-    mutating func decode(_ type: String.Type) throws -> String { try take(type) { try Unwrap.string($0, $1) } }
-    mutating func decode(_ type: Double.Type) throws -> Double { try take(type) { try Unwrap.floatingPoint($0, type, $1) } }
-    mutating func decode(_ type: Float.Type) throws -> Float { try take(type) { try Unwrap.floatingPoint($0, type, $1) } }
-    mutating func decode(_ type: Int.Type) throws -> Int { try take(type) { try Unwrap.integer($0, type, $1) } }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { try take(type) { try Unwrap.integer($0, type, $1) } }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { try take(type) { try Unwrap.integer($0, type, $1) } }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { try take(type) { try Unwrap.integer($0, type, $1) } }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { try take(type) { try Unwrap.integer($0, type, $1) } }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { try take(type) { try Unwrap.integer($0, type, $1) } }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try take(type) { try Unwrap.integer($0, type, $1) } }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try take(type) { try Unwrap.integer($0, type, $1) } }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try take(type) { try Unwrap.integer($0, type, $1) } }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try take(type) { try Unwrap.integer($0, type, $1) } }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try take(type) { try JSONTreeConversion.bool($0, $1) } }
+    mutating func decode(_ type: String.Type) throws -> String { try take(type) { try JSONTreeConversion.string($0, $1) } }
+    mutating func decode(_ type: Double.Type) throws -> Double { try take(type) { try JSONTreeConversion.floatingPoint($0, type, $1) } }
+    mutating func decode(_ type: Float.Type) throws -> Float { try take(type) { try JSONTreeConversion.floatingPoint($0, type, $1) } }
+    mutating func decode(_ type: Int.Type) throws -> Int { try take(type) { try JSONTreeConversion.integer($0, type, $1) } }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try take(type) { try JSONTreeConversion.integer($0, type, $1) } }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try take(type) { try JSONTreeConversion.integer($0, type, $1) } }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try take(type) { try JSONTreeConversion.integer($0, type, $1) } }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try take(type) { try JSONTreeConversion.integer($0, type, $1) } }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try take(type) { try JSONTreeConversion.integer($0, type, $1) } }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try take(type) { try JSONTreeConversion.integer($0, type, $1) } }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try take(type) { try JSONTreeConversion.integer($0, type, $1) } }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try take(type) { try JSONTreeConversion.integer($0, type, $1) } }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try take(type) { try JSONTreeConversion.integer($0, type, $1) } }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try take(type) { try Unwrap.decodable($0, type, $1) } }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {

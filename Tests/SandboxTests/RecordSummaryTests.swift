@@ -69,6 +69,22 @@ import Testing
         #expect(try store.loadSummary("c1") == expected)
     }
 
+    @Test(arguments: [nil, "/var/lib/podrun/x"])
+    func aStateIsReadAsJSONDecoderDecodesIt(storage: String?) throws {
+        var spec = Spec(process: Process(args: ["sh"]), annotations: ["a": "1"])
+        spec.hooks = Hooks(poststop: [Hook(path: "/bin/true", timeout: 3)])
+        spec.linux = Linux(namespaces: [LinuxNamespace(type: .pid)], seccomp: LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW"))
+        let bytes = try JSONCoding.encode(record(spec: spec, storage: storage))
+        let read = try JSONCoding.decode(ContainerRecord.self, from: bytes)
+        #expect(read == record(spec: spec, storage: storage))
+        #expect(read == (try JSONDecoder().decode(ContainerRecord.self, from: Data(bytes))))
+    }
+
+    @Test func aStateWithoutItsSpecIsRefused() throws {
+        let bytes = Array(#"{"id":"c1","bundle":"/b","rootfs":"/b/r","pid":1,"pidStartTime":2,"created":"x","cgroupPath":"/c","cgroupDirectories":{}}"#.utf8)
+        #expect(throws: PodrunError.self) { try JSONCoding.decode(ContainerRecord.self, from: bytes) }
+    }
+
     @Test func aSpecWithHooksHasNoSummary() throws {
         var spec = Spec()
         spec.hooks = Hooks(poststop: [Hook(path: "/bin/true")])
