@@ -128,40 +128,19 @@ extension Bool: JSONTreeReadable {
     public init(json field: JSONField) throws { self = try JSONTreeConversion.bool(field.value, field.codingPath) }
 }
 
-extension Int: JSONTreeReadable {
+/// A whole number: digits that fit, or a number with a fraction or exponent whose value is exactly one (`1.0`).
+extension JSONTreeReadable where Self: FixedWidthInteger {
     @inlinable
-    public init(json field: JSONField) throws { self = try JSONTreeConversion.integer(field.value, Int.self, field.codingPath) }
+    public init(json field: JSONField) throws { self = try JSONTreeConversion.integer(field.value, Self.self, field.codingPath) }
 }
 
-extension Int32: JSONTreeReadable {
-    @inlinable
-    public init(json field: JSONField) throws { self = try JSONTreeConversion.integer(field.value, Int32.self, field.codingPath) }
-}
-
-extension Int64: JSONTreeReadable {
-    @inlinable
-    public init(json field: JSONField) throws { self = try JSONTreeConversion.integer(field.value, Int64.self, field.codingPath) }
-}
-
-extension UInt: JSONTreeReadable {
-    @inlinable
-    public init(json field: JSONField) throws { self = try JSONTreeConversion.integer(field.value, UInt.self, field.codingPath) }
-}
-
-extension UInt16: JSONTreeReadable {
-    @inlinable
-    public init(json field: JSONField) throws { self = try JSONTreeConversion.integer(field.value, UInt16.self, field.codingPath) }
-}
-
-extension UInt32: JSONTreeReadable {
-    @inlinable
-    public init(json field: JSONField) throws { self = try JSONTreeConversion.integer(field.value, UInt32.self, field.codingPath) }
-}
-
-extension UInt64: JSONTreeReadable {
-    @inlinable
-    public init(json field: JSONField) throws { self = try JSONTreeConversion.integer(field.value, UInt64.self, field.codingPath) }
-}
+extension Int: JSONTreeReadable {}
+extension Int32: JSONTreeReadable {}
+extension Int64: JSONTreeReadable {}
+extension UInt: JSONTreeReadable {}
+extension UInt16: JSONTreeReadable {}
+extension UInt32: JSONTreeReadable {}
+extension UInt64: JSONTreeReadable {}
 
 extension Array: JSONTreeReadable where Element: JSONTreeReadable {
     @inlinable
