@@ -220,7 +220,19 @@ public indirect enum JSONTree: Sendable, Equatable {
         /// A string, at its opening quote.
         mutating func string() -> String? {
             index += 1
-            var out: [UInt8] = []
+            // Most strings have no escape: made straight from the document's bytes, with no buffer between.
+            let start = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+                guard bytes[index] >= 0x20 else { return nil }
+                index += 1
+            }
+            guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: "\"") {
+                index += 1
+                // Invalid UTF-8 is refused, as `JSONDecoder` refuses it.
+                return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), as: UTF8.self)
+            }
+            var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
             while index < bytes.count {
                 let b = bytes[index]
                 index += 1

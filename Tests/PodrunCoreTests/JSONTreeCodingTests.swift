@@ -311,6 +311,9 @@ func foundationEncoder(pretty: Bool) -> JSONEncoder {
 
     @Test func invalidUTF8DoesNotParse() {
         #expect(JSONTree.parse([UInt8(ascii: "\""), 0xFF, UInt8(ascii: "\"")]) == nil)
+        // After an escape too (the string is then built byte by byte).
+        #expect(JSONTree.parse(Array(#""a\n"#.utf8) + [0xFF, UInt8(ascii: "\"")]) == nil)
+        #expect(JSONTree.parse(Array(#""a\né\u00e9b""#.utf8)) == .string("a\néé" + "b"))
     }
 
     @Test func jsonCodingDecodesWhatOnlyJSONDecoderParses() throws {
