@@ -6,13 +6,30 @@ import PodrunCore
 public enum ProcessTable {
     /// The fields of /proc/PID/stat after the command name: state (field 3) and start time (field 22).
     public static func stat(of pid: Int32) -> (state: Character, startTime: UInt64)? {
-        // Read as bytes: every container command asks, and Character-wise splitting costs more than the read.
+        // Read as bytes and scanned in place: every container command asks, and splitting it into fields costs
+        // more than the read (the arrays' first use in a process instantiates their generic metadata).
         guard let bytes = try? FileIO.readBytes("/proc/\(pid)/stat"),
-              let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
-        // fields[0] is field 3 (state); field 22 is fields[19].
-        guard fields.count > 19, let state = fields[0].first,
-              let start = UInt64(String(decoding: fields[19], as: UTF8.self)) else { return nil }
+              let close = bytes.lastIndex(of: UInt8(ascii: ")")), close + 2 < bytes.count else { return nil }
+        // After ") ": field 3 (state), then one space before each further field; field 22 is the start time.
+        let state = bytes[close + 2]
+        var field = 3
+        var start: UInt64 = 0
+        var digits = 0
+        for byte in bytes[(close + 3)...] {
+            if byte == UInt8(ascii: " ") {
+                field += 1
+                if field > 22 { break }
+                continue
+            }
+            guard field == 22 else { continue }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 20 else { return nil }
+            let (times, overflow) = start.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = times.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            guard !overflow, !carry else { return nil }
+            start = sum
+            digits += 1
+        }
+        guard field >= 22, digits > 0 else { return nil }
         return (Character(Unicode.Scalar(state)), start)
     }
 
