@@ -118,13 +118,18 @@ public enum Capabilities {
 
     /// The highest capability the running kernel knows, from `/proc/sys/kernel/cap_last_cap` (libcap's
     /// probe when that file cannot be read).
-    public static func lastCapability() -> Capability {
-        if let text = try? FileIO.readString("/proc/sys/kernel/cap_last_cap"),
-           let value = Int32(text.filter { !$0.isWhitespace }) {
+    /// Read once per process: the runtime asks when it compiles the capability sets, and the container's
+    /// process, forked from it, then has the answer without reading again.
+    public static func lastCapability() -> Capability { lastOfRunningKernel }
+
+    private static let lastOfRunningKernel: Capability = {
+        if let bytes = try? FileIO.readBytes("/proc/sys/kernel/cap_last_cap"),
+           let value = Int32(String(decoding: bytes.filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: " ") },
+                                    as: UTF8.self)) {
             return Capability(rawValue: value)
         }
         return Capability(rawValue: cap_max_bits() - 1)
-    }
+    }()
 
     /// Splits names into the capabilities libcap knows (in input order, without repeats) and the names it
     /// does not know (in input order). Names must be spelled as runtime-spec does: `CAP_` and upper case.
