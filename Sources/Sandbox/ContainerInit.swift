@@ -259,6 +259,11 @@ public enum ContainerInit {
         let program = try ProcessSetup.prepare(config.process, capabilities: config.capabilities, seccomp: config.seccomp,
                                                 personality: config.spec.linux?.personality,
                                                 preserveFds: config.preserveFds)
+        if config.awaitsResources {
+            guard case .resourcesSet? = try channel.receive() else {
+                throw PodrunError(.internalError, "runtime did not set the container's cgroup limits")
+            }
+        }
         try channel.send(.ready)
         close(channel.fd)
 

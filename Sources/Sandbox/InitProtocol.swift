@@ -21,6 +21,9 @@ public enum InitMessage: Codable, Sendable {
     case failed(PodrunError)
     /// Runtime -> container process (cloned directly): the cgroup's v1 folders exist; join them.
     case cgroupReady
+    /// Runtime -> container process (cloned directly, `awaitsResources`): the cgroup's limits are written; go on
+    /// to exec.
+    case resourcesSet
 }
 
 extension InitMessage: SyncMessage {
@@ -39,6 +42,7 @@ extension InitMessage: SyncMessage {
         case .hooksDone(let pid): return withPid(6, pid)
         case .ready: return [7]
         case .cgroupReady: return [8]
+        case .resourcesSet: return [9]
         case .failed: return nil
         }
     }
@@ -57,6 +61,7 @@ extension InitMessage: SyncMessage {
         case (6, 5): guard let p = pid() else { return nil }; self = .hooksDone(pid: p)
         case (7, 1): self = .ready
         case (8, 1): self = .cgroupReady
+        case (9, 1): self = .resourcesSet
         default: return nil
         }
     }
@@ -91,6 +96,10 @@ public struct InitConfig: Codable, Sendable {
     /// Create, cloned directly: the runtime makes the cgroup's v1 folders while the process sets up, and the
     /// process joins them when told (`cgroupReady`), before it first needs them (see `RootfsBuilder`'s gate).
     public var joinsCgroupWhenReady = false
+    /// With `joinsCgroupWhenReady` and no hooks (whose messages would come between): the runtime writes the
+    /// cgroup's limits after `cgroupReady`, while the process goes on setting up, and says `resourcesSet`, which
+    /// the process waits for before it reports ready and execs (runc too writes them after the rootfs is set up).
+    public var awaitsResources = false
     /// The process' capability sets, resolved from names in the runtime.
     public var capabilities: CapabilitySets
     /// The seccomp filter, compiled in the runtime; loaded by one syscall in the container's process.

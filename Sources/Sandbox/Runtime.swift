@@ -160,14 +160,13 @@ public struct Runtime: Sendable {
         // The v1 folders (and the limits) take a while to make: a process cloned directly starts in the v2 folder
         // and sets up meanwhile, joining the v1 ones when told. Otherwise all is made before the init starts.
         let resources = spec.linux?.resources
-        let makeLegacyCgroup = {
-            try cgroup.createLegacy()
-            if let resources { try cgroup.set(resources) }
-        }
+        let legacyCgroup = LegacyCgroupSteps(make: { try cgroup.createLegacy() },
+                                             setResources: { if let resources { try cgroup.set(resources) } })
         config.joinsCgroupWhenReady = Self.clonesDirectly(config)
+        config.awaitsResources = config.joinsCgroupWhenReady && spec.hooks == nil
         try cgroup.createUnified()
-        if !config.joinsCgroupWhenReady { try makeLegacyCgroup() }
-        let child = try startInit(config, consoleFd: consoleFd, cleanup: cleanup, makeLegacyCgroup: makeLegacyCgroup)
+        if !config.joinsCgroupWhenReady { try legacyCgroup.all() }
+        let child = try startInit(config, consoleFd: consoleFd, cleanup: cleanup, legacyCgroup: legacyCgroup)
         return ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, pid: child.pid,
                                pidStartTime: child.startTime, created: Timestamp.nowRFC3339Nano(),
                                spec: spec, cgroupPath: cgroup.path, cgroupDirectories: cgroup.directories,
@@ -186,11 +185,24 @@ public struct Runtime: Sendable {
             && Sys.threadCount() == 1
     }
 
+    /// The steps of a container's cgroup that a directly cloned process need not wait for at its start: the v1
+    /// folders, then the limits.
+    struct LegacyCgroupSteps {
+        var make: () throws -> Void
+        var setResources: () throws -> Void
+
+        func all() throws {
+            try make()
+            try setResources()
+        }
+    }
+
     /// Starts `podrun init` with `config` (which enters the container's cgroup itself), serves its requests until
     /// it is ready; returns the container process' pid and start time. With `config.joinsCgroupWhenReady`,
-    /// `makeLegacyCgroup` runs while the process sets up, which is then told to join.
+    /// `legacyCgroup` runs while the process sets up, which is then told to join (and with
+    /// `config.awaitsResources`, the limits are written after that, and the process told again).
     func startInit(_ config: InitConfig, consoleFd: Int32?, cleanup: Cleanup,
-                   makeLegacyCgroup: (() throws -> Void)? = nil) throws -> (pid: Int32, startTime: UInt64) {
+                   legacyCgroup: LegacyCgroupSteps? = nil) throws -> (pid: Int32, startTime: UInt64) {
         let (parentEnd, childEnd) = try SyncChannel<InitMessage>.pair()
         let channel = SyncChannel<InitMessage>(fd: parentEnd)
         defer { close(parentEnd) }
@@ -206,7 +218,7 @@ public struct Runtime: Sendable {
         if let consoleFd { descriptors[InitDescriptors.console(preserve)] = consoleFd }
         for fd in 0..<preserve { descriptors[Int32(3 + fd)] = Int32(3 + fd) }
         let launched = try launchInit(config, descriptors: descriptors, closeInChild: [parentEnd],
-                                      beforeTwoStepInit: makeLegacyCgroup, onError: { close(childEnd) })
+                                      beforeTwoStepInit: legacyCgroup?.all, onError: { close(childEnd) })
         let initPid = launched.pid
         close(childEnd)
         log.log(.debug, launched.isContainerProcess
@@ -235,12 +247,18 @@ public struct Runtime: Sendable {
         if launched.isContainerProcess {
             // Cloned straight into its namespaces: no init in between to report the pid.
             containerPid = initPid
-            startTime = ProcessTable.stat(of: initPid)?.startTime
             if config.joinsCgroupWhenReady {
-                try makeLegacyCgroup?()
+                try legacyCgroup?.make()
+                if !config.awaitsResources { try legacyCgroup?.setResources() }
                 // A process that failed meanwhile is gone: its `failed` message is read below.
                 try? channel.send(.cgroupReady)
+                if config.awaitsResources {
+                    try legacyCgroup?.setResources()
+                    try? channel.send(.resourcesSet)
+                }
             }
+            // After the go-ahead: the process waits for its cgroups, not for this read.
+            startTime = ProcessTable.stat(of: initPid)?.startTime
         }
         loop: while true {
             guard let message = try channel.receive() else {
@@ -283,7 +301,7 @@ public struct Runtime: Sendable {
                 ready = true
             case .failed(let error):
                 throw error
-            case .mappingsDone, .hooksDone, .cgroupReady:
+            case .mappingsDone, .hooksDone, .cgroupReady, .resourcesSet:
                 throw PodrunError(.internalError, "unexpected message from init")
             }
         }
@@ -322,6 +340,7 @@ public struct Runtime: Sendable {
         // exist before it starts.
         var twoStep = config
         twoStep.joinsCgroupWhenReady = false
+        twoStep.awaitsResources = false
         func makeWholeCgroup() throws {
             if config.joinsCgroupWhenReady { try beforeTwoStepInit?() }
         }

@@ -72,6 +72,29 @@ struct ProtectedBinaryTests {
         }
     }
 
+    /// Without hooks the limits are written while the process goes on setting up (it waits for them before its
+    /// exec); with hooks they are written before it joins, so that a prestart or createRuntime hook finds them.
+    @Test func aClonedContainersHookFindsItsLimitsWritten() async throws {
+        try await withHarness(protectedBinary: true) { h in
+            let dir = try h.makeHostDirectory("clonehook")
+            var config = ContainerConfig.shell("cat /sys/fs/cgroup/pids/pids.max")
+            config.customize = { spec in
+                // The hook runs in the runtime's namespaces with the state on stdin: it reads the container's pid
+                // and the pids limit of that process' cgroup.
+                let script = "read -r state; pid=$(echo \"$state\" | sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/'); "
+                    + "cat /sys/fs/cgroup/pids$(grep ':pids:' /proc/$pid/cgroup | cut -d: -f3)/pids.max > \(dir)/limit"
+                spec["hooks"] = ["createRuntime": [["path": "/bin/sh", "args": ["sh", "-c", script]]]]
+            }
+            config.linux("resources", ["pids": ["limit": 43]])
+            let bundle = try h.makeBundle(config)
+            let run = try await h.runtime(["run", "--bundle", bundle.path, h.newID("clonehook")], globalFlags: ["--debug"])
+            #expect(run.status == 0, "\(run)")
+            #expect(run.output == "43", "\(run.output)")
+            #expect(run.stderr.contains("cloned into its namespaces and cgroup"), "not cloned directly: \(run.stderr)")
+            #expect(readText(dir + "/limit").trimmingCharacters(in: .whitespacesAndNewlines) == "43")
+        }
+    }
+
     @Test func aClonedContainerJoinsAnotherContainersNetworkNamespaceByPath() async throws {
         try await withHarness(protectedBinary: true) { h in
             let first = try await h.startSleeper(label: "clonenet")

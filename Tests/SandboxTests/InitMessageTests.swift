@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct InitMessageTests {
     static let messages: [InitMessage] = [
-        .requestMappings(pid: 1), .mappingsDone, .pid(Int32.max), .runHooks, .hooksDone(pid: 70000), .ready, .cgroupReady,
+        .requestMappings(pid: 1), .mappingsDone, .pid(Int32.max), .runHooks, .hooksDone(pid: 70000), .ready, .cgroupReady, .resourcesSet,
         .failed(PodrunError(.invalidSpec, "bad {json} \"here\"", path: "process.args")),
     ]
 
@@ -32,7 +32,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [[], [0], [1, 0], [4, 1, 2], [8, 0], [9], [UInt8(ascii: "x")]] as [[UInt8]])
+    @Test(arguments: [[], [0], [1, 0], [4, 1, 2], [8, 0], [9, 0], [10], [UInt8(ascii: "x")]] as [[UInt8]])
     func malformedCompactBytesAreRefused(_ bytes: [UInt8]) {
         #expect(InitMessage(compactBytes: bytes) == nil)
     }
