@@ -44,9 +44,11 @@ public struct SyncChannel<Message: SyncMessage>: Sendable {
     public func receive() throws -> Message? {
         var buffer = [UInt8](repeating: 0, count: 65536)
         var n: Int
+        // ECONNRESET: the peer closed before reading what was sent to it. The kernel reports that once, before
+        // the messages the peer sent first (its `failed`, say), which the next reads return, then end-of-stream.
         repeat {
             n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        } while n < 0 && errno == EINTR
+        } while n < 0 && (errno == EINTR || errno == ECONNRESET)
         guard n >= 0 else { throw PodrunError.system("receive sync message") }
         if n == 0 { return nil }
         let bytes = Array(buffer[0..<n])

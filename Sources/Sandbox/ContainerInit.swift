@@ -206,7 +206,7 @@ public enum ContainerInit {
         let spec = config.spec
         // Into the cgroup (when the runtime makes its v1 folders meanwhile) and a new cgroup namespace rooted
         // there, before the first step that needs them: a cgroup mount, a device node, a hook, the exec.
-        let cgroupEntry = CgroupEntry {
+        let cgroupEntry = CgroupEntry(join: {
             if config.joinsCgroupWhenReady {
                 guard case .cgroupReady? = try channel.receive() else {
                     throw PodrunError(.internalError, "runtime did not make the container's cgroup")
@@ -216,7 +216,11 @@ public enum ContainerInit {
             if spec.linux?.namespaces?.contains(where: { $0.type == .cgroup && ($0.path ?? "").isEmpty }) == true {
                 try Sys.unshare(LinuxNamespaceType.cgroup.cloneFlag)
             }
-        }
+        }, awaitLimits: config.awaitsResources ? {
+            guard case .resourcesSet? = try channel.receive() else {
+                throw PodrunError(.internalError, "runtime did not set the container's cgroup limits")
+            }
+        } : nil)
         // The exec fifo is reached through the state folder's descriptor, which the runtime passed in.
         let stateDir = fcntl(InitDescriptors.stateDirectory(config.preserveFds), F_DUPFD_CLOEXEC, 3)
         guard stateDir >= 0 else { throw PodrunError.system("dup state folder descriptor") }
@@ -259,11 +263,7 @@ public enum ContainerInit {
         let program = try ProcessSetup.prepare(config.process, capabilities: config.capabilities, seccomp: config.seccomp,
                                                 personality: config.spec.linux?.personality,
                                                 preserveFds: config.preserveFds)
-        if config.awaitsResources {
-            guard case .resourcesSet? = try channel.receive() else {
-                throw PodrunError(.internalError, "runtime did not set the container's cgroup limits")
-            }
-        }
+        try cgroupEntry.awaitLimits()
         try channel.send(.ready)
         close(channel.fd)
 
@@ -325,18 +325,30 @@ public enum ContainerInit {
     }
 }
 
-/// Entering the container's cgroup from its process, done once, at the first step that needs it.
+/// Entering the container's cgroup from its process, done once, at the first step that needs it; and, when the
+/// runtime writes the cgroup's limits other than the device rules after that (`InitConfig.awaitsResources`),
+/// waiting for them, once, before the process reports ready and execs.
 final class CgroupEntry {
-    private var steps: (() throws -> Void)?
+    private var join: (() throws -> Void)?
+    private var limits: (() throws -> Void)?
 
-    init(_ steps: @escaping () throws -> Void) {
-        self.steps = steps
+    init(join: @escaping () throws -> Void, awaitLimits: (() throws -> Void)? = nil) {
+        self.join = join
+        self.limits = awaitLimits
     }
 
-    /// Runs the steps the first time; later calls do nothing.
+    /// Joins the first time; later calls do nothing.
     func enter() throws {
-        guard let steps else { return }
-        self.steps = nil
-        try steps()
+        guard let join else { return }
+        self.join = nil
+        try join()
+    }
+
+    /// Joins if not done yet, then waits for the limits the first time; later calls do nothing.
+    func awaitLimits() throws {
+        try enter()
+        guard let limits else { return }
+        self.limits = nil
+        try limits()
     }
 }

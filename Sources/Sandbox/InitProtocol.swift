@@ -96,9 +96,9 @@ public struct InitConfig: Codable, Sendable {
     /// Create, cloned directly: the runtime makes the cgroup's v1 folders while the process sets up, and the
     /// process joins them when told (`cgroupReady`), before it first needs them (see `RootfsBuilder`'s gate).
     public var joinsCgroupWhenReady = false
-    /// With `joinsCgroupWhenReady` and no hooks (whose messages would come between): the runtime writes the
-    /// cgroup's limits after `cgroupReady`, while the process goes on setting up, and says `resourcesSet`, which
-    /// the process waits for before it reports ready and execs (runc too writes them after the rootfs is set up).
+    /// With `joinsCgroupWhenReady`, no hooks (whose messages would come between) and limits other than device
+    /// rules: the runtime writes those after `cgroupReady`, while the process goes on setting up, and says
+    /// `resourcesSet`, which the process waits for before it reports ready and execs (see `CgroupEntry`).
     public var awaitsResources = false
     /// The process' capability sets, resolved from names in the runtime.
     public var capabilities: CapabilitySets

@@ -159,11 +159,17 @@ public struct Runtime: Sendable {
         config.waitsForStart = !startsAtOnce
         // The v1 folders (and the limits) take a while to make: a process cloned directly starts in the v2 folder
         // and sets up meanwhile, joining the v1 ones when told. Otherwise all is made before the init starts.
-        let resources = spec.linux?.resources
-        let legacyCgroup = LegacyCgroupSteps(make: { try cgroup.createLegacy() },
-                                             setResources: { if let resources { try cgroup.set(resources) } })
+        // The device rules go with the folders, so that the process' mounts and device nodes meet them whole (they
+        // are written as a deny-all, then the allows); the other limits may come while it sets up.
+        let resources = spec.linux?.resources ?? LinuxResources()
+        var deferred = resources
+        deferred.devices = nil
+        let legacyCgroup = LegacyCgroupSteps(make: {
+            try cgroup.createLegacy()
+            try cgroup.set(LinuxResources(devices: resources.devices))
+        }, setResources: { try cgroup.set(deferred) })
         config.joinsCgroupWhenReady = Self.clonesDirectly(config)
-        config.awaitsResources = config.joinsCgroupWhenReady && spec.hooks == nil
+        config.awaitsResources = config.joinsCgroupWhenReady && spec.hooks == nil && deferred != LinuxResources()
         try cgroup.createUnified()
         if !config.joinsCgroupWhenReady { try legacyCgroup.all() }
         let child = try startInit(config, consoleFd: consoleFd, cleanup: cleanup, legacyCgroup: legacyCgroup)
@@ -186,7 +192,7 @@ public struct Runtime: Sendable {
     }
 
     /// The steps of a container's cgroup that a directly cloned process need not wait for at its start: the v1
-    /// folders, then the limits.
+    /// folders with the device rules, then the other limits.
     struct LegacyCgroupSteps {
         var make: () throws -> Void
         var setResources: () throws -> Void

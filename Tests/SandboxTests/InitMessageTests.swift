@@ -22,6 +22,19 @@ import Testing
         #expect(Self.describe(received) == Self.describe(message))
     }
 
+    /// A container's process that fails before reading the runtime's go-ahead sends `failed` and exits: the
+    /// runtime reads the failure, not the reset the kernel reports for the go-ahead left unread.
+    @Test func aMessageSentBeforeThePeerClosedWithUnreadMessagesIsStillReceived() throws {
+        let (runtime, process) = try SyncChannel<InitMessage>.pair()
+        defer { close(runtime) }
+        try SyncChannel<InitMessage>(fd: runtime).send(.cgroupReady)
+        try SyncChannel<InitMessage>(fd: process).send(.failed(PodrunError(.invalidSpec, "bad mount")))
+        close(process)
+        let channel = SyncChannel<InitMessage>(fd: runtime)
+        #expect(Self.describe(try channel.receive()) == Self.describe(.failed(PodrunError(.invalidSpec, "bad mount"))))
+        #expect(try channel.receive() == nil)
+    }
+
     @Test func onlyFailedGoesAsJSON() {
         for message in Self.messages {
             if case .failed = message {
