@@ -3,10 +3,10 @@ import FoundationEssentials
 /// podrun's one way to turn values into JSON and back: sorted keys, slashes unescaped, and errors as
 /// `PodrunError`s that name what was being coded.
 ///
-/// Coding goes through `JSONTree` (`JSONTreeEncoder`, `JSONTreeDecoder`), which reads and writes what
-/// `JSONEncoder`/`JSONDecoder` would without their first-use cost in a fresh process; `JSONDecoder` still
-/// reads what `JSONTree` does not parse (to say what is wrong with it, or to accept what only it accepts: a
-/// byte-order mark, a trailing comma).
+/// Coding goes through `JSONTree` (`JSONTreeEncoder`, `JSONTreeDecoder`, and the hand-written readers of the types
+/// that have one, `JSONTreeReadable`), which reads and writes what `JSONEncoder`/`JSONDecoder` would without their
+/// first-use cost in a fresh process; `JSONDecoder` still reads what `JSONTree` does not parse (to say what is
+/// wrong with it, or to accept what only it accepts: a byte-order mark, a trailing comma).
 public enum JSONCoding {
     /// The JSON bytes of `value`.
     public static func encode<T: Encodable>(_ value: T, pretty: Bool = false, what: String = "value") throws -> [UInt8] {
