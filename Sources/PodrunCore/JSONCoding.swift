@@ -19,11 +19,7 @@ public enum JSONCoding {
 
     /// A value decoded from JSON bytes; a failure is `.internalError` (use OCISpec's decoders for user input).
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], what: String = "value") throws -> T {
-        do {
-            return try decodeWithoutWrapping(type, from: bytes)
-        } catch {
-            throw PodrunError(.internalError, "decode \(what)", cause: String(describing: error))
-        }
+        try internalErrors(what) { try decodeWithoutWrapping(type, from: bytes) }
     }
 
     /// A value decoded from JSON bytes, any error as thrown (a `DecodingError` for a document that does not fit
@@ -38,8 +34,13 @@ public enum JSONCoding {
     /// A value of a type with a reader (`JSONTreeReadable`) decoded from JSON bytes: read from the parsed tree;
     /// a failure is `.internalError`.
     public static func decode<T: Decodable & JSONTreeReadable>(_ type: T.Type, from bytes: [UInt8], what: String = "value") throws -> T {
+        try internalErrors(what) { try decodeWithoutWrapping(type, from: bytes) }
+    }
+
+    /// `decode`'s errors: any failure as `.internalError` naming `what`.
+    private static func internalErrors<T>(_ what: String, _ body: () throws -> T) throws -> T {
         do {
-            return try decodeWithoutWrapping(type, from: bytes)
+            return try body()
         } catch {
             throw PodrunError(.internalError, "decode \(what)", cause: String(describing: error))
         }

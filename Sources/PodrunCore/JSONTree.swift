@@ -35,21 +35,9 @@ public indirect enum JSONTree: Sendable, Equatable {
         }
     }
 
-    /// The member `key` of an object (the last one if repeated); nil otherwise.
-    public subscript(key: String) -> JSONTree? {
-        guard case .object(let members) = self else { return nil }
-        return members.last { $0.0 == key }?.1
-    }
-
     /// The text of a string.
     public var string: String? {
         if case .string(let s) = self { return s }
-        return nil
-    }
-
-    /// The elements of an array.
-    public var array: [JSONTree]? {
-        if case .array(let a) = self { return a }
         return nil
     }
 
@@ -71,12 +59,6 @@ public indirect enum JSONTree: Sendable, Equatable {
     public var isNull: Bool {
         if case .null = self { return true }
         return false
-    }
-
-    /// A whole number that fits `T`.
-    public func integer<T: FixedWidthInteger>(_ type: T.Type = T.self) -> T? {
-        if case .number(let text) = self { return T(text) }
-        return nil
     }
 
     /// Whether `text` is a number in JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.

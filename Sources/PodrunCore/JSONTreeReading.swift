@@ -81,6 +81,12 @@ public struct JSONField {
     }
 }
 
+extension JSONField: JSONTreeReadable {
+    /// The field itself, for a reader that takes a member apart in its own way (`required("spec", as:
+    /// JSONField.self)` still says when it is missing).
+    public init(json field: JSONField) { self = field }
+}
+
 /// The members of one object of a parsed document.
 public struct JSONMembers {
     @usableFromInline let members: [(String, JSONTree)]

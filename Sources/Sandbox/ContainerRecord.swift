@@ -76,10 +76,15 @@ extension ContainerRecord {
 extension ContainerRecord: JSONTreeReadable {
     /// Reads a state.json (what `exec` and `update` load) without `Decodable`'s first-use cost.
     public init(json field: JSONField) throws {
+        try self.init(json: field, readingSpec: Spec.init(json:))
+    }
+
+    /// Reads a state.json with the spec read by `readingSpec` (the summary reads only part of it).
+    init(json field: JSONField, readingSpec: (JSONField) throws -> Spec) throws {
         let o = try field.members()
         self.init(id: try o.required("id"), bundle: try o.required("bundle"), rootfs: try o.required("rootfs"),
                   pid: try o.required("pid"), pidStartTime: try o.required("pidStartTime"),
-                  created: try o.required("created"), spec: try o.required("spec"),
+                  created: try o.required("created"), spec: try readingSpec(o.required("spec")),
                   cgroupPath: try o.required("cgroupPath"), cgroupDirectories: try o.required("cgroupDirectories"),
                   storage: try o.optional("storage"))
     }
