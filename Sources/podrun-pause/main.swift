@@ -9,8 +9,9 @@
 // child and orphan (when it is PID 1 of its pid namespace), SIGTERM and SIGINT end it with status 0. With `pid`,
 // or a v2 cgroup folder (which a process can enter without that wait only by being born there, with clone3's
 // CLONE_INTO_CGROUP), it forks once after unshare; the parent reports the child's pid and exits. The pid of the
-// process that stays is written, as decimal text, to the ready fd, which is then closed. Single-threaded, Glibc
-// and podrun's C shim (for unshare and clone3).
+// process that stays is written, as decimal text, to the ready fd, which is then closed; from then on its stdin,
+// stdout and stderr are /dev/null (errors before that go to the caller's stderr). Single-threaded, Glibc and
+// podrun's C shim (for unshare and clone3).
 import CPodrunShim
 import Glibc
 
@@ -109,6 +110,16 @@ func forkIntoCgroup(_ cgroup2: Int32) -> pid_t {
     return forked
 }
 
+/// Points stdin, stdout and stderr at /dev/null once nothing is left that can fail: the pause outlives the
+/// command that started it, and a copy of that command's stdout or stderr kept here would hold the reader of a
+/// pipe (`id=$(podrun sandbox create ...)`) open for the pod's whole life.
+func detachStandardStreams() {
+    let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+    guard null >= 0 else { fail("open /dev/null") }
+    for target: Int32 in 0...2 where dup2(null, target) < 0 { fail("dup2 /dev/null") }
+    close(null)
+}
+
 if flags & CLONE_NEWPID != 0 || cgroup2 >= 0 {
     let child = forkIntoCgroup(cgroup2)
     if child < 0 { fail("clone into cgroup") }
@@ -119,8 +130,10 @@ if flags & CLONE_NEWPID != 0 || cgroup2 >= 0 {
     }
     // The pause (PID 1 of a new pid namespace): the launcher reported; its copy of the ready fd must go, or the
     // reader never sees end-of-file. A mount of /proc is not ours to make; nothing here reads it.
+    detachStandardStreams()
     if readyFD >= 0 { close(readyFD) }
 } else {
+    detachStandardStreams()
     report(getpid(), to: readyFD)
 }
 

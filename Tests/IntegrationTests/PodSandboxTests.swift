@@ -112,6 +112,30 @@ struct PodSandboxTests {
         }
     }
 
+    @Test(arguments: [[], ["--share-pid"]])
+    func sandboxCreatesOutputCanBeCapturedInAShellVariable(options: [String]) async throws {
+        try await withHarness { h in
+            // `id=$(podrun sandbox create ...)` returns once create does: the pause it leaves running holds
+            // none of its stdio (a copy of the pipe would keep the shell waiting for the pod's whole life).
+            let id = h.newSandboxID()
+            let command = ["\"$0\"", "--root", h.stateDirectory, "--store", h.imageStore, "sandbox", "create",
+                           "--name", id, "--network", "none"] + options
+            let result = try await runCommand("/bin/sh", ["-c", "id=$(" + command.joined(separator: " ")
+                                                                 + " 2>&1) && echo \"captured:$id\"", h.binary],
+                                              outputDirectory: h.tempDirectory + "/out", timeout: .seconds(20))
+            #expect(result.status == 0 && result.output == "captured:\(id)", "\(result)")
+            let record = try await h.inspectSandbox(id)
+            let pausePID = Int32((record["sandbox"] as? [String: Any])?["pausePid"] as? Int ?? 0)
+            try #require(pausePID > 0)
+            for fd in 0...2 {
+                let target = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pausePID)/fd/\(fd)")
+                #expect(target == "/dev/null", "pause's fd \(fd) is \(target)")
+            }
+            try await h.podrunSucceeds(["sandbox", "rm", "--force", id])
+            #expect(h.sandboxRemains(id).isEmpty, "\(h.sandboxRemains(id))")
+        }
+    }
+
     @Test func containersCgroupIsAChildOfTheSandboxCgroup() async throws {
         try await withHarness { h in
             let pod = try await h.createSandbox()
