@@ -105,25 +105,30 @@ cleanup
 echo "==> 100 sandboxes alive at once (network $($bridge_ok && echo bridge || echo none))"
 mode=$($bridge_ok && echo bridge || echo none)
 # Time per create as the count grows: the same probe sandbox made (and removed, untimed) over and over with one
-# sandbox alive, then with 100, then with one again: the two low counts bracket the high one in time, so that the
-# machine's drift over the run (it is noisy) cancels out of the ratio. scale.txt keeps each fill create's time.
+# sandbox alive, then with 100, in $scale_cycles cycles of fill and drain, so that the machine's drift over the run
+# (it is noisy) falls on both counts alike. scale.txt keeps each fill create's time (cycle, count, ns).
+scale_cycles=4
 probe() { hf "$1" --prepare "$P sandbox rm --force b-probe" "$P sandbox create --name b-probe --network $mode"; }
+rm -f "$work"/scale_*.json
 $P sandbox create --name "b-scale-1" --network "$mode" >/dev/null
-probe scale_low_before
 : > "$work/scale.txt"
-for i in $(seq 2 99); do
-    start=$(date +%s%N)
-    $P sandbox create --name "b-scale-$i" --network "$mode" >/dev/null
-    echo $(( $(date +%s%N) - start )) >> "$work/scale.txt"
+for cycle in $(seq 1 $scale_cycles); do
+    probe "scale_low_$cycle"
+    for i in $(seq 2 99); do
+        start=$(date +%s%N)
+        $P sandbox create --name "b-scale-$i" --network "$mode" >/dev/null
+        echo "$cycle $i $(( $(date +%s%N) - start ))" >> "$work/scale.txt"
+    done
+    probe "scale_high_$cycle"
+    if [ "$cycle" = "$scale_cycles" ]; then
+        rss_kib=0
+        for pid in $($P sandbox ls --format json | jq -r '.[].pausePid'); do
+            rss_kib=$(( rss_kib + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status") ))
+        done
+        echo "$rss_kib" > "$work/scale-rss.txt"
+    fi
+    for i in $(seq 2 99); do $P sandbox rm --force "b-scale-$i" >/dev/null; done
 done
-probe scale_high
-rss_kib=0
-for pid in $($P sandbox ls --format json | jq -r '.[].pausePid'); do
-    rss_kib=$(( rss_kib + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status") ))
-done
-echo "$rss_kib" > "$work/scale-rss.txt"
-for i in $(seq 2 99); do $P sandbox rm --force "b-scale-$i" >/dev/null; done
-probe scale_low_after
 cleanup
 
 echo "==> image import (scripts/bench-import.sh)"
@@ -133,7 +138,7 @@ if RUNS=$(( runs < 5 ? runs : 5 )) bash "$root_dir/scripts/bench-import.sh" "$bi
 fi
 
 python3 - "$work" "$results/latest.json" "$bridge_ok" "$import_ok" <<'PY'
-import json, os, sys
+import json, os, statistics, sys
 work, out, bridge_ok, import_ok = sys.argv[1], sys.argv[2], sys.argv[3] == "true", sys.argv[4] == "true"
 def median(name, i):
     return json.load(open(f"{work}/{name}.json"))["results"][i]["median"] * 1000
@@ -153,10 +158,15 @@ if bridge_ok:
     rows.append({"benchmark": "sandbox create (bridge)", "podrun_ms": sb, "peer": "run", "peer_ms": run_p, "ratio": sb / run_p, "target": "< 5"})
     sf = median("sandbox_first_bridge", 0)
     rows.append({"benchmark": "first pod: makes the bridge", "podrun_ms": sf, "peer": "run", "peer_ms": run_p, "ratio": sf / run_p, "target": "-"})
-# The probe's create with 100 sandboxes alive against the mean of it with one alive, before and after.
-low = (median("scale_low_before", 0) + median("scale_low_after", 0)) / 2
-high = median("scale_high", 0)
-rows.append({"benchmark": "sandbox create, 100 alive vs 1", "podrun_ms": high, "peer": "1 alive", "peer_ms": low, "ratio": high / low, "target": "~1 (flat)"})
+# The probe's create with 100 sandboxes alive against it with one alive: the medians of every cycle's runs.
+def times(name):
+    return [t * 1000 for t in json.load(open(f"{work}/{name}.json"))["results"][0]["times"]]
+cycles = sorted(int(f[len("scale_low_"):-5]) for f in os.listdir(work) if f.startswith("scale_low_") and f[len("scale_low_"):-5].isdigit())
+lows = [times(f"scale_low_{c}") for c in cycles]
+highs = [times(f"scale_high_{c}") for c in cycles]
+low, high = statistics.median(sum(lows, [])), statistics.median(sum(highs, []))
+rows.append({"benchmark": "sandbox create, 100 alive vs 1", "podrun_ms": high, "peer": "1 alive", "peer_ms": low, "ratio": high / low, "target": "~1 (flat)",
+             "cycle_ratios": [statistics.median(h) / statistics.median(l) for l, h in zip(lows, highs)]})
 rss = int(open(f"{work}/scale-rss.txt").read()) / 1024
 rows.append({"benchmark": "pause RSS, MiB each (of 100)", "podrun_ms": rss / 100, "peer": "limit", "peer_ms": 2.0, "ratio": rss / 100 / 2.0, "target": "<= 1"})
 if import_ok:
@@ -169,4 +179,7 @@ json.dump({"rows": rows}, open(out, "w"), indent=2)
 print(f"{'benchmark':32} {'podrun ms':>10} {'peer':>10} {'peer ms':>9} {'ratio':>7}  target")
 for r in rows:
     print(f"{r['benchmark']:32} {r['podrun_ms']:10.2f} {r['peer']:>10} {r['peer_ms']:9.2f} {r['ratio']:7.2f}  {r['target']}")
+for r in rows:
+    if "cycle_ratios" in r:
+        print(f"  ({r['benchmark']}: per cycle " + ", ".join(f"{x:.2f}" for x in r["cycle_ratios"]) + ")")
 PY

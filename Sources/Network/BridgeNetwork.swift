@@ -194,7 +194,10 @@ public struct BridgeNetwork: Sendable {
             let socket = try NetlinkSocket()
             try socket.deleteLink(named: BridgeNetwork.hostInterfaceName(sandboxID: sandboxID))
             try ipam.release(owner: sandboxID)
-            if let bridge = try socket.link(named: config.bridge), try socket.links(master: bridge.index).isEmpty {
+            // Other pods hold addresses: the bridge stays, and the ports need no listing (a dump of every link,
+            // which grows with the pods).
+            if try !ipam.hasAllocations(), let bridge = try socket.link(named: config.bridge),
+               try socket.links(master: bridge.index).isEmpty {
                 try removeBridge()
             }
         }

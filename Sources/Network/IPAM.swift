@@ -6,8 +6,11 @@ import PodrunCore
 /// IPv4 address management for one network, kept in a folder: one file per allocated address (named by
 /// the address, holding its owner's id) created with O_CREAT|O_EXCL, a cursor file with the last address
 /// handed out, and a lock file whose `flock` serialises every change, across threads and processes.
-/// `owners/` indexes the addresses by a hash of their owner, so that an allocation reads one file, not one
-/// per live pod (the address files stay the truth: release and reconcile read them all).
+/// `owners/` indexes the addresses by a hash of their owner, so that an allocation and a release read one
+/// file, not one per live pod: an allocation writes the index before it reserves the address, so an owner never
+/// holds an address its index does not name. The address files stay the truth: an index counts only when the
+/// address file it names holds its owner, release reads them all for an owner without one (an address allocated
+/// before the index existed), and reconcile reads them all.
 /// The network address, the gateway and the broadcast address are never handed out.
 public struct IPAM: Sendable {
     /// The folder holding the allocations.
@@ -48,11 +51,14 @@ public struct IPAM: Sendable {
             for _ in 0...(last - first) {
                 let address = IPv4Address(candidate)
                 candidate = candidate >= last ? first : candidate + 1
-                if address == gateway { continue }
+                // Taken addresses are skipped before the index is written (every change holds the lock).
+                if address == gateway || FileIO.exists(path(address.description)) { continue }
+                // The index first: an owner never holds an address its index does not name, even when this is
+                // cut short, so that release can read the index alone.
+                try FileIO.makeDirectories(path(IPAM.ownersFolder), mode: 0o700)
+                try FileIO.writeAtomically(IPAM.indexFile(owner, in: directory), Array(address.description.utf8),
+                                           mode: 0o600)
                 if try reserveLocked(address, owner: owner) {
-                    try FileIO.makeDirectories(path(IPAM.ownersFolder), mode: 0o700)
-                    try FileIO.writeAtomically(IPAM.indexFile(owner, in: directory), Array(address.description.utf8),
-                                               mode: 0o600)
                     try FileIO.writeAtomically(path(IPAM.cursorFile), Array(address.description.utf8), mode: 0o600)
                     return address
                 }
@@ -61,13 +67,27 @@ public struct IPAM: Sendable {
         }
     }
 
-    /// Frees every address `owner` holds (nothing to do when it holds none).
+    /// Frees the address `owner` holds (nothing to do when it holds none): the one its index names, else every
+    /// address file that names it.
     public func release(owner: String) throws {
         try withLock {
-            for (address, holder) in try allocationsLocked() where holder == owner {
+            if let address = indexedLocked(owner) {
                 try removeLocked(address)
+            } else {
+                for (address, holder) in try allocationsLocked() where holder == owner {
+                    try removeLocked(address)
+                }
             }
             IPAM.removeIndex(owner, in: directory)
+        }
+    }
+
+    /// Whether any address of the subnet is allocated; reads the folder's names, not its files.
+    public func hasAllocations() throws -> Bool {
+        try withLock {
+            try FileIO.entries(of: directory).contains { name in
+                (try? IPv4Address(parsing: name)).map { subnet.contains($0) } ?? false
+            }
         }
     }
 

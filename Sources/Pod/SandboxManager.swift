@@ -227,7 +227,10 @@ public struct SandboxManager: Sendable {
             try? runtime.kill(id: id, signal: SIGKILL, all: true)
         }
         killPause(record)
-        try? network.detach(sandboxID: record.id, netnsPath: record.namespaces["net"], attachment: record.network)
+        if record.networkReleased != true,
+           (try? network.detach(sandboxID: record.id, netnsPath: record.namespaces["net"], attachment: record.network)) != nil {
+            record.networkReleased = true
+        }
         record.stopped = true
         try store.save(record)
     }
@@ -290,7 +293,7 @@ public struct SandboxManager: Sendable {
 
     /// Undoes every step `record` shows, in reverse: network, namespace pins, pause, cgroup, volumes, state.
     func tearDown(_ record: SandboxRecord, network: any SandboxNetwork) {
-        if record.network != nil {
+        if record.network != nil && record.networkReleased != true {
             try? network.detach(sandboxID: record.id, netnsPath: record.namespaces["net"], attachment: record.network)
         }
         killPause(record)

@@ -36,6 +36,9 @@ public struct SandboxRecord: Codable, Sendable, Equatable {
     public var shm: String?
     /// The pod's network, once set up.
     public var network: SandboxNetworkAttachment?
+    /// True once `stop` released the network (remove then leaves it be: a second release would look for the
+    /// pod's address in every allocation, as for an address without an index).
+    public var networkReleased: Bool?
 
     /// A record of a sandbox being created.
     public init(id: String, hostname: String, created: String, labels: [String: String], sharePid: Bool,

@@ -40,14 +40,66 @@ private func makeIPAM(_ folder: TemporaryFolder, _ subnet: String = "10.201.0.0/
     let address = try ipam.allocate(owner: "/run/podrun/.sandboxes/a")
     let index = IPAM.indexFile("/run/podrun/.sandboxes/a", in: ipam.directory)
     #expect(try FileIO.readString(index) == address.description)
-    // The index is what an allocation reads: with another address in it that the owner holds, that one is its.
+    // The index is what an allocation and a release read: moved (by hand) to another address the owner holds,
+    // that one is its, and the one release frees.
     let other = try IPv4Address(parsing: "10.201.0.77")
     try FileIO.writeAtomically(ipam.directory + "/" + other.description, Array("/run/podrun/.sandboxes/a".utf8))
     try FileIO.writeAtomically(index, Array(other.description.utf8))
     #expect(try ipam.allocate(owner: "/run/podrun/.sandboxes/a") == other)
     try ipam.release(owner: "/run/podrun/.sandboxes/a")
-    #expect(try ipam.allocations().isEmpty, "release frees every address the owner holds, indexed or not")
+    #expect(try ipam.allocations() == [address: "/run/podrun/.sandboxes/a"])
     #expect(!FileIO.exists(index))
+}
+
+@Test func releaseFreesOnlyItsOwnersAddress() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let ipam = try makeIPAM(folder)
+    let a = try ipam.allocate(owner: "a"), b = try ipam.allocate(owner: "b"), c = try ipam.allocate(owner: "c")
+    try ipam.release(owner: "b")
+    #expect(try ipam.allocations() == [a: "a", c: "c"])
+    #expect(!FileIO.exists(IPAM.indexFile("b", in: ipam.directory)))
+    try ipam.release(owner: "b")
+    #expect(try ipam.allocations() == [a: "a", c: "c"], "a second release changes nothing")
+    #expect(try ipam.allocate(owner: "b") != b, "the freed address waits until the pool wraps")
+}
+
+@Test func anAddressWithoutAnIndexIsStillReleased() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let ipam = try makeIPAM(folder)
+    let kept = try ipam.allocate(owner: "kept")
+    // An address allocated before the index existed: its file alone names the owner.
+    try FileIO.writeAtomically(ipam.directory + "/10.201.0.50", Array("old".utf8))
+    try ipam.release(owner: "old")
+    #expect(try ipam.allocations() == [kept: "kept"])
+}
+
+@Test func anAllocationWhoseIndexCannotBeWrittenReservesNothing() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let ipam = try makeIPAM(folder)
+    // The index folder's place is taken by a file: the index cannot be written, so no address may be reserved
+    // (an address the owner's index does not name would be freed by nothing but reconcile).
+    try FileIO.writeAtomically(ipam.directory + "/" + IPAM.ownersFolder, [])
+    #expect(throws: PodrunError.self) { try ipam.allocate(owner: "a") }
+    #expect(try ipam.allocations().isEmpty)
+    #expect(try !ipam.hasAllocations())
+}
+
+@Test func hasAllocationsSeesAddressesOfTheSubnetOnly() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let ipam = try makeIPAM(folder)
+    #expect(try !ipam.hasAllocations())
+    // The pool's own files, and an address outside its subnet (another pool's, by hand), are not allocations.
+    try FileIO.writeAtomically(ipam.directory + "/10.99.0.5", Array("elsewhere".utf8))
+    _ = try ipam.allocate(owner: "a")
+    try ipam.release(owner: "a")
+    #expect(FileIO.exists(ipam.directory + "/" + IPAM.cursorFile))
+    #expect(try !ipam.hasAllocations())
+    _ = try ipam.allocate(owner: "b")
+    #expect(try ipam.hasAllocations())
 }
 
 @Test func aStaleIndexEntryDoesNotGiveAnOwnerAnotherOwnersAddress() throws {
