@@ -69,6 +69,17 @@ public enum FileIO {
         }
     }
 
+    /// Writes a small file in place: created when missing, else truncated and rewritten (the same inode, no
+    /// temporary file). A reader that does not hold the writer's lock, or one after a crash, may see it empty or
+    /// in part: only for files whose readers take a bad content as none (a hint, an index checked against what
+    /// it names).
+    public static func writeInPlace(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw PodrunError.system("create", path: path) }
+        defer { close(fd) }
+        try writeAll(fd: fd, bytes, path: path)
+    }
+
     /// Writes all of `bytes` to a descriptor, retrying on short writes and EINTR.
     public static func writeAll(fd: Int32, _ bytes: [UInt8], path: String = "fd") throws {
         var offset = 0

@@ -158,7 +158,7 @@ public struct BridgeNetwork: Sendable {
             guard let host = try socket.link(named: hostName) else {
                 throw PodrunError(.system, "veth \(hostName) vanished after its creation")
             }
-            try NetworkSysctl.disableAcceptRA(hostName)
+            try NetworkSysctl.disableIPv6(hostName)
             try socket.setMaster(index: host.index, masterIndex: bridge.index)
             try socket.setUp(index: host.index)
             let mac = try NetworkNamespace.run(in: netnsPath) { () throws -> String in
@@ -166,7 +166,7 @@ public struct BridgeNetwork: Sendable {
                 guard let eth0 = try pod.link(named: BridgeNetwork.podInterface) else {
                     throw PodrunError(.system, "the pod's \(BridgeNetwork.podInterface) is missing after its creation")
                 }
-                try NetworkSysctl.disableAcceptRA(BridgeNetwork.podInterface)
+                try NetworkSysctl.disableIPv6(BridgeNetwork.podInterface)
                 try pod.addAddress(index: eth0.index, address, prefixLength: subnet.prefixLength, broadcast: subnet.broadcast)
                 try pod.setUp(index: eth0.index)
                 if let lo = try pod.link(named: "lo"), !lo.isUp { try pod.setUp(index: lo.index) }

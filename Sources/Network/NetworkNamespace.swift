@@ -66,10 +66,10 @@ public enum NetworkSysctl {
         return String(decoding: buffer[0..<count], as: UTF8.self).trimmed(of: " \n")
     }
 
-    /// Turns off IPv6 router advertisements on `interface` (nothing to do when IPv6 is off).
-    public static func disableAcceptRA(_ interface: String) throws {
+    /// Turns IPv6 off on `interface` (nothing to do when IPv6 is off in the kernel or namespace).
+    public static func disableIPv6(_ interface: String) throws {
         do {
-            try write("ipv6/conf/\(interface)/accept_ra", "0")
+            try write("ipv6/conf/\(interface)/disable_ipv6", "1")
         } catch let error as PodrunError where error.errno == ENOENT && access("/proc/sys/net/ipv6/conf", F_OK) != 0 {
             // No IPv6 in this kernel or namespace.
         }

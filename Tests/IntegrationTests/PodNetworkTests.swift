@@ -132,6 +132,21 @@ struct PodNetworkTests {
         }
     }
 
+    @Test func bridgeNetworkIsIPv4OnlyOnBothEndsOfTheVethButLoopbackKeepsIPv6() async throws {
+        try await withHarness { h in
+            // As Docker does for a network without an IPv6 subnet: no link-local address, so no duplicate address
+            // detection, listener reports or router solicitations flooded by the bridge to every pod.
+            let pod = try await h.createNetworkedSandbox(.bridge)
+            let inside = try await h.outputInSandbox(pod.id, podContainer(
+                "cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6; awk '{print $6}' /proc/net/if_inet6 | sort -u"))
+            #expect(inside == "1\nlo", "eth0's disable_ipv6, then the interfaces with an IPv6 address: \(inside)")
+            let host = try String(contentsOfFile: "/proc/sys/net/ipv6/conf/\(pod.hostInterface)/disable_ipv6",
+                                  encoding: .utf8)
+            #expect(host.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "the host end \(pod.hostInterface)")
+            try await h.podrunSucceeds(["sandbox", "rm", "--force", pod.id])
+        }
+    }
+
     @Test func publishedPortOnLoopbackReachesABridgePodAndGoesWithIt() async throws {
         try await withHarness { h in
             let port = randomHostPort()

@@ -26,6 +26,7 @@ import Testing
         let pod = try TestNetns("podrun-test-a")
         defer { pod.remove(); test.remove(owners: ["sandbox-a"]) }
 
+        let hostEth0 = try? NetworkSysctl.read("ipv6/conf/eth0/disable_ipv6")
         let made = try test.network.attach(sandboxID: "sandbox-a", netnsPath: pod.path, ports: [])
         #expect(made.address.description == "10.201.0.2")
         #expect(made.gateway.description == "10.201.0.1")
@@ -37,9 +38,10 @@ import Testing
         #expect(link.contains(",UP") && link.contains(made.mac))
         #expect(try pod.run("ip", "route", "show", "default").output.contains("default via 10.201.0.1 dev eth0"))
         #expect(try pod.run("ip", "-o", "link", "show", "lo").output.contains(",UP"))
-        // Written inside the pod's namespace, not to the host's eth0.
-        #expect(try pod.run("cat", "/proc/sys/net/ipv6/conf/eth0/accept_ra").output == "0\n")
-        #expect(try NetworkSysctl.read("ipv6/conf/\(made.hostInterface)/accept_ra") == "0")
+        // IPv6 off on both ends; the pod's written inside the pod's namespace, not to the host's eth0.
+        #expect(try pod.run("cat", "/proc/sys/net/ipv6/conf/eth0/disable_ipv6").output == "1\n")
+        #expect(try NetworkSysctl.read("ipv6/conf/\(made.hostInterface)/disable_ipv6") == "1")
+        #expect((try? NetworkSysctl.read("ipv6/conf/eth0/disable_ipv6")) == hostEth0)
         let host = try shell("ip", "-o", "link", "show", made.hostInterface).output
         #expect(host.contains("master podrun-t0") && host.contains(",UP"))
         #expect(try test.network.ipam.allocations() == [made.address: "sandbox-a"])
