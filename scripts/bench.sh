@@ -165,15 +165,15 @@ if bridge_ok:
     rows.append({"benchmark": "sandbox create (bridge)", "podrun_ms": sb, "peer": "run", "peer_ms": run_p, "ratio": sb / run_p, "target": "< 5"})
     sf = median("sandbox_first_bridge", 0)
     rows.append({"benchmark": "first pod: makes the bridge", "podrun_ms": sf, "peer": "run", "peer_ms": run_p, "ratio": sf / run_p, "target": "-"})
-# The probe's create with 100 sandboxes alive against it with one alive: the medians of every cycle's runs.
-def times(name):
-    return [t * 1000 for t in json.load(open(f"{work}/{name}.json"))["results"][0]["times"]]
+# The probe's create with 100 sandboxes alive against it with one alive: each cycle's two medians (taken a few
+# seconds apart) give its ratio, and the row shows their geometric means (whose ratio is the geometric mean of
+# the cycles' ratios), so that the machine's drift from one cycle to the next stays out of it.
 cycles = sorted(int(f[len("scale_low_"):-5]) for f in os.listdir(work) if f.startswith("scale_low_") and f[len("scale_low_"):-5].isdigit())
-lows = [times(f"scale_low_{c}") for c in cycles]
-highs = [times(f"scale_high_{c}") for c in cycles]
-low, high = statistics.median(sum(lows, [])), statistics.median(sum(highs, []))
+lows = [median(f"scale_low_{c}", 0) for c in cycles]
+highs = [median(f"scale_high_{c}", 0) for c in cycles]
+low, high = statistics.geometric_mean(lows), statistics.geometric_mean(highs)
 rows.append({"benchmark": "sandbox create, 100 alive vs 1", "podrun_ms": high, "peer": "1 alive", "peer_ms": low, "ratio": high / low, "target": "~1 (flat)",
-             "cycle_ratios": [statistics.median(h) / statistics.median(l) for l, h in zip(lows, highs)]})
+             "cycle_ratios": [h / l for l, h in zip(lows, highs)]})
 rss = int(open(f"{work}/scale-rss.txt").read()) / 1024
 rows.append({"benchmark": "pause RSS, MiB each (of 100)", "podrun_ms": rss / 100, "peer": "limit", "peer_ms": 2.0, "ratio": rss / 100 / 2.0, "target": "<= 1"})
 if import_ok:
