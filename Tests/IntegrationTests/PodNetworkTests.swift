@@ -211,6 +211,22 @@ struct PodNetworkTests {
         }
     }
 
+    @Test func stopReleasesTheAddressAndVethAndRmAfterItLeavesNothing() async throws {
+        try await withHarness { h in
+            let pod = try await h.createNetworkedSandbox(.bridge)
+            let owner = h.networkOwner(pod.id)
+            #expect(TestNetwork.nativeAllocations().contains { $0.owner == owner })
+            try await h.podrunSucceeds(["sandbox", "stop", pod.id])
+            #expect(try await h.inspectSandbox(pod.id)["state"] as? String == "NotReady")
+            #expect(!TestNetwork.nativeAllocations().contains { $0.owner == owner }, "stop returned the address")
+            #expect(!TestNetwork.linkExists(pod.hostInterface), "stop removed the veth")
+            // The stopped pod's record keeps its network's description; rm does not release it a second time.
+            try await h.podrunSucceeds(["sandbox", "rm", pod.id])
+            #expect(h.sandboxRemains(pod.id).isEmpty, "\(h.sandboxRemains(pod.id))")
+            #expect(!TestNetwork.nativeAllocations().contains { $0.owner == owner })
+        }
+    }
+
     @Test func gcReturnsTheAddressAndPortsOfASandboxWhoseStateIsGone() async throws {
         try await withHarness { h in
             let port = randomHostPort()
