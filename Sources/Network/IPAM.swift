@@ -54,10 +54,10 @@ public struct IPAM: Sendable {
                 // Taken addresses are skipped before the index is written (every change holds the lock).
                 if address == gateway || FileIO.exists(path(address.description)) { continue }
                 // The index first: an owner never holds an address its index does not name, even when this is
-                // cut short, so that release can read the index alone.
-                // Both written in place (no temporary file, no new inode for the cursor: on ext4, each inode freed
-                // in the last 30 s costs every later allocation in its group a look): the index counts only when
-                // the address file names the owner, and a cursor that does not parse starts from the first host.
+                // cut short, so that release can read the index alone. Index and cursor are written in place (no
+                // temporary file: on a journal-less ext4 each inode freed in the last 30 s costs every later
+                // allocation in its group a read): the index counts only when the address file names the owner,
+                // and a cursor that does not parse starts from the first host.
                 try FileIO.makeDirectories(path(IPAM.ownersFolder), mode: 0o700)
                 try FileIO.writeInPlace(IPAM.indexFile(owner, in: directory), Array(address.description.utf8),
                                         mode: 0o600)

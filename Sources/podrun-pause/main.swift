@@ -117,7 +117,7 @@ func detachStandardStreams() {
     let null = open("/dev/null", O_RDWR | O_CLOEXEC)
     guard null >= 0 else { fail("open /dev/null") }
     for target: Int32 in 0...2 where dup2(null, target) < 0 { fail("dup2 /dev/null") }
-    close(null)
+    if null > 2 { close(null) }  // with stdin closed, /dev/null came as 0: it stays
 }
 
 if flags & CLONE_NEWPID != 0 || cgroup2 >= 0 {
