@@ -1,5 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
 import LinuxSys
 import OCISpec
 import PodrunCore
@@ -28,11 +27,7 @@ struct Update: ParsableCommand {
         var r = LinuxResources()
         if let resources {
             let bytes = resources == "-" ? try FileIO.readAll(fd: 0, path: "stdin") : try FileIO.readBytes(resources)
-            do {
-                r = try JSONDecoder().decode(LinuxResources.self, from: Data(bytes))
-            } catch {
-                throw PodrunError(.invalidSpec, "invalid resources JSON", path: resources, cause: String(describing: error))
-            }
+            r = try SpecCoding.decode(LinuxResources.self, from: bytes, document: resources == "-" ? "stdin" : resources)
         }
         if let blkioWeight { r.blockIO = LinuxBlockIO(weight: blkioWeight) }
         if cpuPeriod != nil || cpuQuota != nil || cpuShare != nil || cpuRtPeriod != nil || cpuRtRuntime != nil

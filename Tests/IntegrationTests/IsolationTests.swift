@@ -264,6 +264,14 @@ struct ResourceCommandTests {
             try await h.runtimeSucceeds(["update", "--resources", "-", id], stdin: #"{"pids":{"limit":9}}"#)
             let nine = try await h.runtimeSucceeds(["exec", id, "cat", "/sys/fs/cgroup/pids/pids.max"]).output
             #expect(nine == "9")
+            // A malformed resources document is refused, names its field, and changes nothing.
+            let bad = try await h.runtime(["update", "--resources", "-", "--memory", "32m", id],
+                                          stdin: #"{"pids":{"limit":"ten"}}"#)
+            #expect(bad.status == 1, "\(bad)")
+            if !TestEnvironment.isRunc { #expect(bad.stderr.contains("pids.limit"), "\(bad)") }
+            let unchanged = try await h.runtimeSucceeds(["exec", id, "cat", "/sys/fs/cgroup/pids/pids.max",
+                                                         "/sys/fs/cgroup/memory/memory.limit_in_bytes"]).output
+            #expect(unchanged == "9\n67108864")
             try await h.runtimeSucceeds(["delete", "--force", id])
         }
     }
