@@ -30,11 +30,16 @@ work="$root_dir/bench/work"
 results="$root_dir/bench/results"
 mkdir -p "$work" "$results"
 
-# An immutable installed copy of the release binary.
+# Both runtimes installed the same way, by scripts/install.sh (4 MiB writes: the page cache then holds each
+# binary in 2 MiB folios, mapped a folio per page fault; see bench/README.md, "Installing the binary"), podrun
+# immutable (chattr +i), as it should be installed.
 binary="$work/podrun"
-[ -e "$binary" ] && chattr -i "$binary"
-cp "$root_dir/.build/release/podrun" "$binary"
-chattr +i "$binary"
+bash "$root_dir/scripts/install.sh" --immutable --to "$work" >/dev/null
+bash "$root_dir/scripts/install.sh" --to "$work" "$(command -v runc)" >/dev/null
+# The same binary copied by `cp` (64 KiB copies: small folios), for the row that shows what the install buys.
+copied="$work/cp/podrun"
+[ -e "$copied" ] && chattr -i "$copied"
+mkdir -p "$work/cp" && cp "$root_dir/.build/release/podrun" "$copied" && chattr +i "$copied"
 
 # A bundle running /bin/true, with a real (not symlinked) rootfs, as runc requires.
 bundle="$work/bundle"
@@ -50,8 +55,10 @@ jq '.process.args=["sleep","100000"]' "$bundle/config.json" > "$sleeper/config.j
 
 # The spec floor, static where the C library allows it (podrun's release binary is static too).
 cc_bin=$(command -v cc || command -v clang || echo /opt/swift/usr/bin/clang)
-"$cc_bin" -O2 -static -o "$work/spec-floor" "$root_dir/bench/spec-floor.c" 2>/dev/null \
-    || "$cc_bin" -O2 -o "$work/spec-floor" "$root_dir/bench/spec-floor.c"
+mkdir -p "$work/build"
+"$cc_bin" -O2 -static -o "$work/build/spec-floor" "$root_dir/bench/spec-floor.c" 2>/dev/null \
+    || "$cc_bin" -O2 -o "$work/build/spec-floor" "$root_dir/bench/spec-floor.c"
+bash "$root_dir/scripts/install.sh" --to "$work" "$work/build/spec-floor" >/dev/null
 
 # The runtimes' state on a tmpfs, where their default roots (/run/podrun, /run/runc) are on a standard Debian 12.
 # This VM's /run is a journal-less ext4, where every inode freed in the last 30 s costs each new inode of its
@@ -62,9 +69,8 @@ rm -rf "$state" && mkdir -p "$state"
 mount -t tmpfs -o size=256m,mode=0700 podrun-bench-state "$state"
 trap 'umount "$state"' EXIT
 mkdir -p "$state/podrun" "$state/runc"
-cp "$root_dir/.build/release/podrun-pause" "$work/podrun-pause.new" && mv -f "$work/podrun-pause.new" "$work/podrun-pause"
 P="$binary --root $state/podrun --store $work/store"
-R="runc --root $state/runc"
+R="$work/runc --root $state/runc"
 
 cleanup() {
     $P delete -f p-exec >/dev/null 2>&1 || true
@@ -72,7 +78,7 @@ cleanup() {
     for id in $($P sandbox ls -q 2>/dev/null); do $P sandbox rm --force "$id" >/dev/null 2>&1 || true; done
 }
 # The immutable copy is made mutable again at the end, so that the checkout can be removed like any folder.
-trap 'cleanup; chattr -i "$binary"; umount "$state"' EXIT
+trap 'cleanup; chattr -i "$binary" "$work/podrun-pause" "$copied"; umount "$state"' EXIT
 
 hf() { # name, commands... ($HF_RUNS overrides the number of runs)
     local name=$1; shift
@@ -81,7 +87,8 @@ hf() { # name, commands... ($HF_RUNS overrides the number of runs)
 
 echo "==> run /bin/true"
 hf run "$P run --bundle $bundle p-run" "$R run --bundle $bundle r-run" \
-    "unshare --fork --pid --net --ipc --uts --mount /bin/true" "$work/spec-floor $bundle/rootfs"
+    "unshare --fork --pid --net --ipc --uts --mount /bin/true" "$work/spec-floor $bundle/rootfs" \
+    "$copied --root $state/podrun run --bundle $bundle p-run-cp"
 echo "==> create + start + delete"
 hf lifecycle \
     "sh -c '$P create --bundle $bundle p-cycle && $P start p-cycle && $P delete -f p-cycle'" \
@@ -154,6 +161,8 @@ run_p, run_r, floor, spec_floor = median("run", 0), median("run", 1), median("ru
 rows.append({"benchmark": "run /bin/true", "podrun_ms": run_p, "peer": "runc", "peer_ms": run_r, "ratio": run_p / run_r, "target": "<= 0.2"})
 rows.append({"benchmark": "run /bin/true vs kernel floor", "podrun_ms": run_p, "peer": "unshare", "peer_ms": floor, "ratio": run_p / floor, "target": "<= 2"})
 rows.append({"benchmark": "run /bin/true vs spec floor (C)", "podrun_ms": run_p, "peer": "spec-floor", "peer_ms": spec_floor, "ratio": run_p / spec_floor, "target": "-"})
+run_cp = median("run", 4)
+rows.append({"benchmark": "run, podrun copied by cp", "podrun_ms": run_cp, "peer": "install.sh", "peer_ms": run_p, "ratio": run_cp / run_p, "target": "-"})
 lp, lr = median("lifecycle", 0), median("lifecycle", 1)
 rows.append({"benchmark": "create+start+delete", "podrun_ms": lp, "peer": "runc", "peer_ms": lr, "ratio": lp / lr, "target": "<= 0.25"})
 ep, er = median("exec", 0), median("exec", 1)

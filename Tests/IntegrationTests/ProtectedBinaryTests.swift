@@ -21,6 +21,45 @@ struct ProtectedBinaryTests {
         }
     }
 
+    /// `scripts/install.sh --immutable` installs podrun the way it should be: the same bytes, executable and
+    /// immutable, so it clones its containers' processes directly; installing again replaces the immutable file.
+    @Test func theInstallScriptInstallsAnImmutablePodrunThatClonesItsContainersAndCanReplaceIt() async throws {
+        try await withHarness { h in
+            let folder = h.tempDirectory + "/installed"
+            let source = URL(fileURLWithPath: TestEnvironment.binary)
+            let pause = source.deletingLastPathComponent().appendingPathComponent("podrun-pause").path
+            let installed = [folder + "/" + source.lastPathComponent, folder + "/podrun-pause"]
+            // Mutable again at the end, so that the harness can remove the test's folder.
+            defer { _ = try? runCommandSync("/usr/bin/chattr", ["-i"] + installed) }
+            let script = TestEnvironment.packageRoot + "/scripts/install.sh"
+            for round in 1...2 {
+                let install = try await runCommand(
+                    "/bin/bash", [script, "--immutable", "--to", folder, source.path, pause],
+                    outputDirectory: h.tempDirectory + "/out")
+                #expect(install.status == 0, "install \(round): \(install)")
+                #expect(install.stdout.split(separator: "\n").map(String.init) == installed, "\(install)")
+            }
+            for (copy, original) in zip(installed, [source.path, pause]) {
+                #expect(FileManager.default.contentsEqual(atPath: copy, andPath: original), "\(copy) differs")
+                let mode = try FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int
+                #expect(mode == 0o755, "\(copy): mode \(String(mode ?? 0, radix: 8))")
+                let attributes = try await runCommand("/usr/bin/lsattr", [copy], outputDirectory: h.tempDirectory + "/out")
+                #expect(attributes.stdout.split(separator: " ").first?.contains("i") == true, "\(attributes)")
+            }
+            // No temporary file is left beside the installed ones.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["podrun", "podrun-pause"])
+
+            var config = ContainerConfig.shell("hostname")
+            config.hostname = "it-installed"
+            let bundle = try h.makeBundle(config)
+            let run = try await runCommand(
+                installed[0], ["--root", h.stateDirectory, "--debug", "run", "--bundle", bundle.path, h.newID("inst")],
+                outputDirectory: h.tempDirectory + "/out")
+            #expect(run.status == 0 && run.output == "it-installed", "\(run)")
+            #expect(run.stderr.contains("cloned into its namespaces and cgroup"), "not cloned directly: \(run.stderr)")
+        }
+    }
+
     @Test func aClonedContainerProcessIsPidOneWithItsHostnameAndItsExitStatus() async throws {
         try await withHarness(protectedBinary: true) { h in
             var config = ContainerConfig.shell("echo pid=$$; hostname; exit 7")
