@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Installs podrun and podrun-pause into a folder (default /usr/local/bin).
 #
-#   sudo bash scripts/install.sh [--to DIR] [--block-size SIZE] [--immutable] [FILE...]
+#   sudo bash scripts/install.sh [--to DIR] [--immutable] [FILE...]
 #
 # FILEs default to the static release build, .build/release/podrun and .build/release/podrun-pause
 # (`scripts/setup.sh --release` builds them); podrun looks for podrun-pause beside itself. Each file is written
-# with dd in blocks of SIZE (default 4M) to a temporary name in DIR, made executable, and renamed over the old
-# one, so that a podrun that is running keeps the file it started from. --immutable makes each installed file
-# immutable (chattr +i), which is how podrun should be installed: its init is then forked rather than run from a
-# sealed memfd copy of the binary (README.md, "CLI reference"); an immutable file it replaces is made mutable
-# first.
+# with dd in 4 MiB blocks (a file named podrun-pause in 64 KiB ones, see below) to a temporary name in DIR, made
+# executable, and renamed over the old one, so that a podrun that is running keeps the file it started from.
+# --immutable makes each installed file immutable (chattr +i), which is how podrun should be installed: its init
+# is then forked rather than run from a sealed memfd copy of the binary (README.md, "CLI reference"); an immutable
+# file it replaces is made mutable first, once the new one is written.
 #
 # Why 4 MiB blocks: the page cache keeps a file in folios as large as the writes that filled it (ext4 and most
 # file systems on Linux 6.x), and Linux 6.18 maps a whole large folio in one page fault. Written by `cp` or
@@ -23,38 +23,32 @@ set -euo pipefail
 
 root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dest=/usr/local/bin
-block_size=4M
 immutable=false
 files=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --to) dest="$2"; shift 2 ;;
-        --block-size) block_size="$2"; shift 2 ;;
         --immutable) immutable=true; shift ;;
-        -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
         -*) echo "error: unknown option $1" >&2; exit 2 ;;
         *) files+=("$1"); shift ;;
     esac
 done
-# FILE:SIZE pairs: the default files with their own block sizes, or the given ones with --block-size.
-entries=()
-if [ ${#files[@]} -eq 0 ]; then
-    entries=("$root_dir/.build/release/podrun:4M" "$root_dir/.build/release/podrun-pause:64K")
-else
-    for file in "${files[@]}"; do entries+=("$file:$block_size"); done
-fi
+[ ${#files[@]} -gt 0 ] || files=("$root_dir/.build/release/podrun" "$root_dir/.build/release/podrun-pause")
 
-for entry in "${entries[@]}"; do
-    file=${entry%:*}
+for file in "${files[@]}"; do
     [ -f "$file" ] || { echo "error: $file: no such file (build it with: bash scripts/setup.sh --release)" >&2; exit 1; }
 done
 mkdir -p "$dest"
-for entry in "${entries[@]}"; do
-    file=${entry%:*} size=${entry##*:}
-    target="$dest/$(basename "$file")"
-    staged=$(mktemp "$dest/.$(basename "$file").XXXXXX")
-    [ -e "$target" ] && { chattr -i "$target" 2>/dev/null || true; }
+for file in "${files[@]}"; do
+    name=$(basename "$file")
+    size=4M
+    [ "$name" = podrun-pause ] && size=64K
+    target="$dest/$name"
+    staged=$(mktemp "$dest/.$name.XXXXXX")
+    # An immutable old file is made mutable only once the new one is written, so a failure leaves it as it was.
     if ! { dd if="$file" of="$staged" bs="$size" conv=fsync status=none && chmod 0755 "$staged" \
+        && { [ ! -e "$target" ] || chattr -i "$target" 2>/dev/null || true; } \
         && mv -f "$staged" "$target" && { ! $immutable || chattr +i "$target"; }; }; then
         rm -f "$staged"
         echo "error: could not install $file as $target" >&2
