@@ -65,7 +65,7 @@ public enum Cgroups {
     /// relative one, or the container id when there is none, is joined to the runtime's own cgroup in each
     /// hierarchy. systemd's `slice:prefix:name` form is refused.
     public static func manager(cgroupsPath: String?, containerID: String) throws -> any CgroupManager {
-        let own = try FileIO.readString("/proc/self/cgroup")
+        let own = try procSelfCgroup.get()
         return try manager(cgroupsPath: cgroupsPath, containerID: containerID, hierarchies: mountedHierarchies(),
                            ownCgroups: CgroupHierarchy.parse(procCgroup: own))
     }
@@ -80,8 +80,17 @@ public enum Cgroups {
     /// mount point when they are all there (`CgroupHierarchy.atUsualMountPoints`), else from /proc/self/mountinfo.
     public static func mountedHierarchies() throws -> [CgroupHierarchy] { try hierarchiesOfThisProcess.get() }
 
+    /// This process's /proc/self/cgroup, read once: a podrun command does not move itself between cgroups.
+    private static let procSelfCgroup: Result<String, PodrunError> = {
+        do {
+            return .success(try FileIO.readString("/proc/self/cgroup"))
+        } catch {
+            return .failure(PodrunError.wrap(error, .system, "read /proc/self/cgroup"))
+        }
+    }()
+
     private static let hierarchiesOfThisProcess: Result<[CgroupHierarchy], PodrunError> = {
-        if let own = try? FileIO.readString("/proc/self/cgroup"),
+        if let own = try? procSelfCgroup.get(),
            let found = CgroupHierarchy.atUsualMountPoints(procCgroup: own, kind: mountKind) {
             return .success(found)
         }

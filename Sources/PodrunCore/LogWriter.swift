@@ -63,15 +63,7 @@ public struct LogWriter: Sendable {
 
     /// The current UTC time as RFC 3339 with seconds (`2026-11-22T19:29:17Z`).
     public static func timestamp() -> String {
-        var now = time(nil)
-        var parts = tm()
-        gmtime_r(&now, &parts)
-        func pad(_ v: Int32, _ width: Int = 2) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T"
-            + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
+        Timestamp.rfc3339(secondsSinceEpoch: Int64(time(nil)))
     }
 
     /// A JSON string literal for `s`.
