@@ -28,8 +28,16 @@ import Testing
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
-        let info = try #require(ProcessTable.stat(of: pid))
-        #expect(info.state == "S" || info.state == "R")
+        // Until its exec is done the child has the test's name, and during the exec it may be in "D" (reading the
+        // program): wait for the new name and for sleep(1) to sleep. A parser that read the wrong field never
+        // sees "S".
+        var stat: (state: Character, startTime: UInt64)?
+        for _ in 0..<500 {
+            let name = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
+            if name == "a) b 1 2\n", let now = ProcessTable.stat(of: pid), now.state == "S" { stat = now; break }
+            usleep(10_000)
+        }
+        let info = try #require(stat, "the child was not seen asleep under its new name within 5 s")
         #expect(info.startTime == (try startTimeBySplitting(pid)))
         #expect(ProcessTable.isAlive(pid, startTime: info.startTime))
         #expect(!ProcessTable.isAlive(pid, startTime: info.startTime + 1))
