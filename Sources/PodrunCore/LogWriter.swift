@@ -45,7 +45,8 @@ public struct LogWriter: Sendable {
     /// Writes one line at `level` if the level is enabled.
     public func log(_ level: LogLevel, _ message: String) {
         guard level >= minimumLevel else { return }
-        let line = LogWriter.render(level, message, format: format, time: LogWriter.timestamp())
+        let time = Timestamp.rfc3339(secondsSinceEpoch: Int64(Glibc.time(nil)))
+        let line = LogWriter.render(level, message, format: format, time: time)
         line.utf8CString.withUnsafeBufferPointer { buf in
             _ = buf.baseAddress.map { write(fd, $0, buf.count - 1) }
         }
@@ -59,11 +60,6 @@ public struct LogWriter: Sendable {
         case .text:
             return "time=\"\(time)\" level=\(level.rawValue) msg=\(jsonQuoted(message))\n"
         }
-    }
-
-    /// The current UTC time as RFC 3339 with seconds (`2026-11-22T19:29:17Z`).
-    public static func timestamp() -> String {
-        Timestamp.rfc3339(secondsSinceEpoch: Int64(time(nil)))
     }
 
     /// A JSON string literal for `s`.

@@ -45,7 +45,7 @@ import Testing
         var parts = tm()
         var t = now
         gmtime_r(&t, &parts)
-        let day = "\(parts.tm_year + 1900)-" + String(format2(parts.tm_mon + 1)) + "-" + format2(parts.tm_mday)
+        let day = "\(parts.tm_year + 1900)-" + format2(parts.tm_mon + 1) + "-" + format2(parts.tm_mday)
         let stamp = Timestamp.nowRFC3339Nano()
         // Around midnight the two clocks may fall on both sides of it.
         #expect(stamp.hasPrefix(day) || time(nil) / 86_400 != now / 86_400, "\(stamp) is not on \(day)")
