@@ -51,7 +51,13 @@ public struct RootedDirectory: ~Copyable {
     /// A component that is a dangling symlink is followed the way the kernel would, but inside the root: its
     /// target is made instead (as runc's securejoin does), and at most 40 links are followed.
     public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws -> Int32 {
-        var remaining = RootedDirectory.relative(path).split(separator: "/").map(String.init)
+        // Most folders exist (a mount's destination in an image): one open, and the walk only for what is missing.
+        let whole = RootedDirectory.relative(path)
+        let existing = podrun_openat2(fd, whole.isEmpty ? "." : whole,
+                                      UInt64(UInt32(bitPattern: RootedDirectory.O_PATH | O_DIRECTORY | O_CLOEXEC)), 0,
+                                      RootedDirectory.RESOLVE_IN_ROOT | RootedDirectory.RESOLVE_NO_MAGICLINKS)
+        if existing >= 0 { return existing }
+        var remaining = whole.split(separator: "/").map(String.init)
         var done: [String] = []
         var links = 0
         var current = try open("", flags: RootedDirectory.O_PATH | O_DIRECTORY)

@@ -22,11 +22,12 @@ public enum Sys {
 
     /// mount(2).
     public static func mount(_ source: String?, _ target: String, _ fstype: String?, _ flags: UInt,
-                             _ data: String? = nil, describe: String? = nil) throws {
+                             _ data: String? = nil, describe: @autoclosure () -> String? = nil) throws {
         let rc = podrun_mount(source, target, fstype, flags, data)
         if rc != 0 {
-            let what = describe ?? "mount \(source ?? "none") (\(fstype ?? "")) to"
-            throw PodrunError.system(what, path: target)
+            let e = errno
+            let what = describe() ?? "mount \(source ?? "none") (\(fstype ?? "")) to"
+            throw PodrunError.system(what, path: target, errno: e)
         }
     }
 

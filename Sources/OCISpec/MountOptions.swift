@@ -59,60 +59,91 @@ public struct MountOptions: Sendable, Equatable {
     public static let MOUNT_ATTR_NODIRATIME: UInt64 = 0x80
     public static let MOUNT_ATTR_NOSYMFOLLOW: UInt64 = 0x200000
 
-    /// runc's table: option -> (clears the flag?, flag).
-    static let flagTable: [String: (clear: Bool, flag: UInt)] = [
-        "acl": (false, MS_POSIXACL), "async": (true, MS_SYNCHRONOUS), "atime": (true, MS_NOATIME),
-        "bind": (false, MS_BIND), "defaults": (false, 0), "dev": (true, MS_NODEV), "diratime": (true, MS_NODIRATIME),
-        "dirsync": (false, MS_DIRSYNC), "exec": (true, MS_NOEXEC), "iversion": (false, MS_I_VERSION),
-        "lazytime": (false, MS_LAZYTIME), "loud": (true, MS_SILENT), "mand": (false, MS_MANDLOCK),
-        "noacl": (true, MS_POSIXACL), "noatime": (false, MS_NOATIME), "nodev": (false, MS_NODEV),
-        "nodiratime": (false, MS_NODIRATIME), "noexec": (false, MS_NOEXEC), "noiversion": (true, MS_I_VERSION),
-        "nolazytime": (true, MS_LAZYTIME), "nomand": (true, MS_MANDLOCK), "norelatime": (true, MS_RELATIME),
-        "nostrictatime": (true, MS_STRICTATIME), "nosuid": (false, MS_NOSUID), "nosymfollow": (false, MS_NOSYMFOLLOW),
-        "rbind": (false, MS_BIND | MS_REC), "relatime": (false, MS_RELATIME), "remount": (false, MS_REMOUNT),
-        "ro": (false, MS_RDONLY), "rw": (true, MS_RDONLY), "silent": (false, MS_SILENT),
-        "strictatime": (false, MS_STRICTATIME), "suid": (true, MS_NOSUID), "sync": (false, MS_SYNCHRONOUS),
-        "symfollow": (true, MS_NOSYMFOLLOW),
+    /// One option of runc's tables: its name, whether it clears its flag or attribute rather than sets it, and
+    /// the flag (MS_*) or attribute (MOUNT_ATTR_*). The tables are arrays searched in order, not dictionaries: a
+    /// dictionary of tuples instantiates five generic types at run time in every process that parses a mount.
+    struct Option {
+        var name: String
+        var clears: Bool
+        var bits: UInt64
+
+        init(_ name: String, _ clears: Bool, _ flag: UInt) {
+            self.init(name, clears, attribute: UInt64(flag))
+        }
+
+        init(_ name: String, _ clears: Bool, attribute: UInt64) {
+            self.name = name
+            self.clears = clears
+            self.bits = attribute
+        }
+    }
+
+    /// runc's mount(2) flags.
+    static let flagTable: [Option] = [
+        Option("acl", false, MS_POSIXACL), Option("async", true, MS_SYNCHRONOUS), Option("atime", true, MS_NOATIME),
+        Option("bind", false, MS_BIND), Option("defaults", false, 0), Option("dev", true, MS_NODEV),
+        Option("diratime", true, MS_NODIRATIME), Option("dirsync", false, MS_DIRSYNC), Option("exec", true, MS_NOEXEC),
+        Option("iversion", false, MS_I_VERSION), Option("lazytime", false, MS_LAZYTIME), Option("loud", true, MS_SILENT),
+        Option("mand", false, MS_MANDLOCK), Option("noacl", true, MS_POSIXACL), Option("noatime", false, MS_NOATIME),
+        Option("nodev", false, MS_NODEV), Option("nodiratime", false, MS_NODIRATIME), Option("noexec", false, MS_NOEXEC),
+        Option("noiversion", true, MS_I_VERSION), Option("nolazytime", true, MS_LAZYTIME),
+        Option("nomand", true, MS_MANDLOCK), Option("norelatime", true, MS_RELATIME),
+        Option("nostrictatime", true, MS_STRICTATIME), Option("nosuid", false, MS_NOSUID),
+        Option("nosymfollow", false, MS_NOSYMFOLLOW), Option("rbind", false, MS_BIND | MS_REC),
+        Option("relatime", false, MS_RELATIME), Option("remount", false, MS_REMOUNT), Option("ro", false, MS_RDONLY),
+        Option("rw", true, MS_RDONLY), Option("silent", false, MS_SILENT), Option("strictatime", false, MS_STRICTATIME),
+        Option("suid", true, MS_NOSUID), Option("sync", false, MS_SYNCHRONOUS), Option("symfollow", true, MS_NOSYMFOLLOW),
     ]
 
-    /// runc's recursive attributes: option -> (clears?, attribute).
-    static let recursiveTable: [String: (clear: Bool, attr: UInt64)] = [
-        "rro": (false, MOUNT_ATTR_RDONLY), "rrw": (true, MOUNT_ATTR_RDONLY),
-        "rnosuid": (false, MOUNT_ATTR_NOSUID), "rsuid": (true, MOUNT_ATTR_NOSUID),
-        "rnodev": (false, MOUNT_ATTR_NODEV), "rdev": (true, MOUNT_ATTR_NODEV),
-        "rnoexec": (false, MOUNT_ATTR_NOEXEC), "rexec": (true, MOUNT_ATTR_NOEXEC),
-        "rnodiratime": (false, MOUNT_ATTR_NODIRATIME), "rdiratime": (true, MOUNT_ATTR_NODIRATIME),
-        "rrelatime": (false, MOUNT_ATTR_RELATIME), "rnorelatime": (true, MOUNT_ATTR_RELATIME),
-        "rnoatime": (false, MOUNT_ATTR_NOATIME), "ratime": (true, MOUNT_ATTR_NOATIME),
-        "rstrictatime": (false, MOUNT_ATTR_STRICTATIME), "rnostrictatime": (true, MOUNT_ATTR_STRICTATIME),
-        "rnosymfollow": (false, MOUNT_ATTR_NOSYMFOLLOW), "rsymfollow": (true, MOUNT_ATTR_NOSYMFOLLOW),
+    /// runc's recursive attributes (mount_setattr(2) with AT_RECURSIVE).
+    static let recursiveTable: [Option] = [
+        Option("rro", false, attribute: MOUNT_ATTR_RDONLY), Option("rrw", true, attribute: MOUNT_ATTR_RDONLY),
+        Option("rnosuid", false, attribute: MOUNT_ATTR_NOSUID), Option("rsuid", true, attribute: MOUNT_ATTR_NOSUID),
+        Option("rnodev", false, attribute: MOUNT_ATTR_NODEV), Option("rdev", true, attribute: MOUNT_ATTR_NODEV),
+        Option("rnoexec", false, attribute: MOUNT_ATTR_NOEXEC), Option("rexec", true, attribute: MOUNT_ATTR_NOEXEC),
+        Option("rnodiratime", false, attribute: MOUNT_ATTR_NODIRATIME),
+        Option("rdiratime", true, attribute: MOUNT_ATTR_NODIRATIME),
+        Option("rrelatime", false, attribute: MOUNT_ATTR_RELATIME),
+        Option("rnorelatime", true, attribute: MOUNT_ATTR_RELATIME),
+        Option("rnoatime", false, attribute: MOUNT_ATTR_NOATIME), Option("ratime", true, attribute: MOUNT_ATTR_NOATIME),
+        Option("rstrictatime", false, attribute: MOUNT_ATTR_STRICTATIME),
+        Option("rnostrictatime", true, attribute: MOUNT_ATTR_STRICTATIME),
+        Option("rnosymfollow", false, attribute: MOUNT_ATTR_NOSYMFOLLOW),
+        Option("rsymfollow", true, attribute: MOUNT_ATTR_NOSYMFOLLOW),
     ]
+
+    /// The entry of `table` named `name`, if any.
+    private static func lookUp(_ name: String, in table: [Option]) -> Option? {
+        for option in table where option.name == name { return option }
+        return nil
+    }
 
     /// Parses a mount's options, later options overriding earlier ones as in runc.
     public static func parse(_ options: [String]) -> MountOptions {
         var result = MountOptions()
         var data: [String] = []
         for option in options {
-            if let entry = flagTable[option] {
-                if entry.clear {
-                    result.flags &= ~entry.flag
-                    result.clearFlags |= entry.flag
+            if let entry = lookUp(option, in: flagTable) {
+                let flag = UInt(entry.bits)
+                if entry.clears {
+                    result.flags &= ~flag
+                    result.clearFlags |= flag
                 } else {
-                    result.flags |= entry.flag
-                    result.clearFlags &= ~entry.flag
+                    result.flags |= flag
+                    result.clearFlags &= ~flag
                 }
             } else if let flag = propagationFlags(option) {
                 result.propagation.append(flag)
-            } else if let entry = recursiveTable[option] {
-                if entry.clear {
-                    result.recursiveClear |= entry.attr
-                    result.recursiveSet &= ~entry.attr
+            } else if let entry = lookUp(option, in: recursiveTable) {
+                if entry.clears {
+                    result.recursiveClear |= entry.bits
+                    result.recursiveSet &= ~entry.bits
                 } else {
-                    result.recursiveSet |= entry.attr
-                    result.recursiveClear &= ~entry.attr
+                    result.recursiveSet |= entry.bits
+                    result.recursiveClear &= ~entry.bits
                 }
                 // An atime mode replaces the others.
-                if entry.attr & MOUNT_ATTR__ATIME != 0 || option == "rrelatime" || option == "rnorelatime" {
+                if entry.bits & MOUNT_ATTR__ATIME != 0 || option == "rrelatime" || option == "rnorelatime" {
                     result.recursiveClear |= MOUNT_ATTR__ATIME
                 }
             } else if option == "tmpcopyup" {
@@ -142,7 +173,7 @@ public struct MountOptions: Sendable, Equatable {
 
     /// Every option name podrun understands (for `features`).
     public static var knownOptions: [String] {
-        (Array(flagTable.keys) + Array(recursiveTable.keys)
+        ((flagTable + recursiveTable).map(\.name)
             + ["private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable", "tmpcopyup"])
             .sorted()
     }

@@ -255,9 +255,11 @@ public enum ContainerInit {
                 throw PodrunError.system("setdomainname")
             }
         }
-        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let path = "/proc/sys/" + String(key.map { $0 == "." ? "/" : $0 })
-            try FileIO.writeExisting(path, value)
+        if let sysctl = spec.linux?.sysctl, !sysctl.isEmpty {
+            for (key, value) in sysctl.sorted(by: { $0.key < $1.key }) {
+                let path = "/proc/sys/" + String(key.map { $0 == "." ? "/" : $0 })
+                try FileIO.writeExisting(path, value)
+            }
         }
         try RootfsBuilder.protectPaths(spec)
         let program = try ProcessSetup.prepare(config.process, capabilities: config.capabilities, seccomp: config.seccomp,

@@ -207,19 +207,23 @@ struct RootfsBuilder: ~Copyable {
     /// Makes device nodes: mknod, or (in a user namespace, where mknod is not allowed) a bind of the host's node.
     private func makeDevices(only devices: [LinuxDevice]) throws {
         let inUserNS = config.spec.linux?.namespaces?.contains { $0.type == .user } ?? false
-        // Each parent folder (usually just /dev) is resolved once.
-        var folders: [String: Int32] = [:]
-        defer { folders.values.forEach { close($0) } }
+        // The folder of the previous node is kept open: a spec's nodes are usually all in /dev.
+        var folderPath = ""
+        var openFolder: DeviceFolder? = nil
+        defer { if let openFolder { close(openFolder.fd) } }
+        // The nodes get their modes from mknod, as runc makes them: with no umask in the way.
+        let umaskBefore = umask(0)
+        defer { umask(umaskBefore) }
         for (index, device) in devices.enumerated() {
-            let field = "linux.devices[\(index)]"
             let (parent, name) = RootedDirectory.split(device.path)
-            let dir: Int32
-            if let open = folders[parent] {
-                dir = open
-            } else {
-                dir = try rootfs.makeDirectories(parent)
-                folders[parent] = dir
+            if openFolder == nil || parent != folderPath {
+                if let previous = openFolder { close(previous.fd) }
+                openFolder = nil
+                openFolder = try DeviceFolder(fd: rootfs.makeDirectories(parent))
+                folderPath = parent
             }
+            guard let folder = openFolder else { continue }
+            let dir = folder.fd
             if inUserNS {
                 let node = try rootfs.makeFile(device.path)
                 defer { close(node) }
@@ -232,17 +236,45 @@ struct RootfsBuilder: ~Copyable {
             case "c", "u": kind = S_IFCHR
             case "b": kind = S_IFBLK
             case "p": kind = S_IFIFO
-            default: throw PodrunError.invalidSpec(field + ".type", "unknown device type \"\(device.type)\"")
+            default:
+                throw PodrunError.invalidSpec("linux.devices[\(index)].type", "unknown device type \"\(device.type)\"")
             }
-            unlinkat(dir, name, 0)
+            // Whatever the image has at the path is replaced.
             let mode = kind | mode_t(device.fileMode ?? 0o666) & 0o7777
-            guard podrun_mknodat(dir, name, mode, UInt32(device.major ?? 0), UInt32(device.minor ?? 0)) == 0 else {
-                throw PodrunError.system("mknod", path: device.path)
+            let major = UInt32(device.major ?? 0), minor = UInt32(device.minor ?? 0)
+            var made = podrun_mknodat(dir, name, mode, major, minor) == 0
+            if !made && errno == EEXIST && unlinkat(dir, name, 0) == 0 {
+                made = podrun_mknodat(dir, name, mode, major, minor) == 0
             }
-            guard fchownat(dir, name, device.uid ?? 0, device.gid ?? 0, AT_SYMLINK_NOFOLLOW) == 0,
-                  fchmodat(dir, name, mode & 0o7777, 0) == 0 else {
-                throw PodrunError.system("chown/chmod", path: device.path)
+            guard made else { throw PodrunError.system("mknod", path: device.path) }
+            let uid = device.uid ?? 0, gid = device.gid ?? 0
+            if !folder.newNodesBelongTo(uid: uid, gid: gid) {
+                guard fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 else {
+                    throw PodrunError.system("chown", path: device.path)
+                }
             }
+        }
+    }
+
+    /// A folder device nodes are made in, and who owns what is made there.
+    private struct DeviceFolder {
+        let fd: Int32
+        /// The folder's group when it is set-group-ID (new nodes take it), else nil (they take ours).
+        let inheritedGroup: gid_t?
+
+        init(fd: Int32) throws {
+            var st = stat()
+            guard fstat(fd, &st) == 0 else {
+                close(fd)
+                throw PodrunError.system("stat device folder")
+            }
+            self.fd = fd
+            self.inheritedGroup = st.st_mode & S_ISGID != 0 ? st.st_gid : nil
+        }
+
+        /// Whether a node made here by this process is owned by `uid` and `gid` already (no chown needed).
+        func newNodesBelongTo(uid: uid_t, gid: gid_t) -> Bool {
+            uid == geteuid() && gid == (inheritedGroup ?? getegid())
         }
     }
 

@@ -106,6 +106,26 @@ struct MountTests {
         }
     }
 
+    @Test func deviceNodesTakeTheirModeWhateverTheUmaskAndReplaceWhatTheImageHas() async throws {
+        try await withHarness { h in
+            var config = ContainerConfig(args: ["stat", "-c", "%F %t:%T %a %u:%g", "/dev/it-zero", "/etc/it-node"])
+            config.readonlyRoot = false
+            config.devices = [["path": "/dev/it-zero", "type": "c", "major": 1, "minor": 5, "fileMode": 0o666,
+                               "uid": 0, "gid": 0],
+                              ["path": "/etc/it-node", "type": "c", "major": 1, "minor": 3, "fileMode": 0o606,
+                               "uid": 0, "gid": 0]]
+            let bundle = try h.makeBundle(config, rootfs: .privateCopy)
+            try "a file of the image\n".write(toFile: bundle.rootfs + "/etc/it-node", atomically: false, encoding: .utf8)
+            // A usual umask (022), which the runtime inherits and mknod would apply: runc makes nodes with umask 0.
+            let umaskBefore = umask(0o022)
+            let result = try await h.runtime(["run", "--bundle", bundle.path, h.newID("dev")])
+            umask(umaskBefore)
+            #expect(result.status == 0, "\(result)")
+            #expect(result.output == "character special file 1:5 666 0:0\ncharacter special file 1:3 606 0:0",
+                    "\(result)")
+        }
+    }
+
     @Test func symlinkMountDestinationsStayInsideTheRootfs() async throws {
         try await withHarness { h in
             // Host folders that a runtime following the symlinks on the host would mount over.

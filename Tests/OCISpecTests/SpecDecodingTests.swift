@@ -245,6 +245,21 @@ func specError(_ bytes: [UInt8]) -> PodrunError? {
         #expect(o.recursiveClear & MountOptions.MOUNT_ATTR_NOEXEC != 0)
     }
 
+    @Test func everyKnownOptionSetsOrClearsSomethingAndUnknownOnesAreData() {
+        for name in MountOptions.knownOptions where name != "defaults" {
+            let o = MountOptions.parse([name])
+            #expect(o.flags | o.clearFlags != 0 || o.recursiveSet | o.recursiveClear != 0 || !o.propagation.isEmpty
+                    || o.tmpcopyup, "\(name) changes nothing")
+            #expect(o.data.isEmpty, "\(name) went to the data")
+        }
+        #expect(MountOptions.parse(["noexec"]).flags == MountOptions.MS_NOEXEC)
+        #expect(MountOptions.parse(["noexec", "exec"]).clearFlags == MountOptions.MS_NOEXEC)
+        let atime = MountOptions.parse(["rnoatime"])
+        #expect(atime.recursiveSet == MountOptions.MOUNT_ATTR_NOATIME)
+        #expect(atime.recursiveClear == MountOptions.MOUNT_ATTR__ATIME)
+        #expect(MountOptions.parse(["uid=1000", "defaults"]).data == "uid=1000")
+    }
+
     @Test func unknownPropagationNameIsNil() {
         #expect(MountOptions.propagationFlags("sideways") == nil)
         #expect(MountOptions.propagationFlags("rslave") == MountOptions.MS_SLAVE | MountOptions.MS_REC)
