@@ -31,14 +31,21 @@ public struct RootedDirectory: ~Copyable {
 
     /// Opens `path` resolved inside the root; returns a new descriptor the caller closes.
     public func open(_ path: String, flags: Int32, mode: mode_t = 0) throws -> Int32 {
-        let rel = RootedDirectory.relative(path)
-        let fd = podrun_openat2(self.fd, rel.isEmpty ? "." : rel, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)),
-                                UInt64(mode), RootedDirectory.RESOLVE_IN_ROOT | RootedDirectory.RESOLVE_NO_MAGICLINKS)
+        let fd = openIfPresent(path, flags: flags, mode: mode)
         guard fd >= 0 else {
             let e = errno
-            throw PodrunError(e == ENOENT ? .notFound : .system, "open", path: "\(hostPath)/\(rel)", errno: e)
+            throw PodrunError(e == ENOENT ? .notFound : .system, "open",
+                              path: "\(hostPath)/\(RootedDirectory.relative(path))", errno: e)
         }
         return fd
+    }
+
+    /// `open` without the error: the descriptor, or -1 with errno set (no error value made for a path that is
+    /// simply not there yet).
+    private func openIfPresent(_ path: String, flags: Int32, mode: mode_t = 0) -> Int32 {
+        let rel = RootedDirectory.relative(path)
+        return podrun_openat2(self.fd, rel.isEmpty ? "." : rel, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)),
+                              UInt64(mode), RootedDirectory.RESOLVE_IN_ROOT | RootedDirectory.RESOLVE_NO_MAGICLINKS)
     }
 
     /// An O_PATH descriptor of `path` inside the root, which must exist.
@@ -52,12 +59,9 @@ public struct RootedDirectory: ~Copyable {
     /// target is made instead (as runc's securejoin does), and at most 40 links are followed.
     public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws -> Int32 {
         // Most folders exist (a mount's destination in an image): one open, and the walk only for what is missing.
-        let whole = RootedDirectory.relative(path)
-        let existing = podrun_openat2(fd, whole.isEmpty ? "." : whole,
-                                      UInt64(UInt32(bitPattern: RootedDirectory.O_PATH | O_DIRECTORY | O_CLOEXEC)), 0,
-                                      RootedDirectory.RESOLVE_IN_ROOT | RootedDirectory.RESOLVE_NO_MAGICLINKS)
+        let existing = openIfPresent(path, flags: RootedDirectory.O_PATH | O_DIRECTORY)
         if existing >= 0 { return existing }
-        var remaining = whole.split(separator: "/").map(String.init)
+        var remaining = RootedDirectory.relative(path).split(separator: "/").map(String.init)
         var done: [String] = []
         var links = 0
         var current = try open("", flags: RootedDirectory.O_PATH | O_DIRECTORY)
@@ -102,7 +106,8 @@ public struct RootedDirectory: ~Copyable {
     /// Makes an empty file at `path` (and its parents) inside the root unless something exists there; returns
     /// an O_PATH descriptor of what is there.
     public func makeFile(_ path: String, mode: mode_t = 0o644) throws -> Int32 {
-        if let fd = try? openPath(path) { return fd }
+        let existing = openIfPresent(path, flags: RootedDirectory.O_PATH)
+        if existing >= 0 { return existing }
         let (parent, name) = RootedDirectory.split(path)
         let dir = try makeDirectories(parent)
         defer { close(dir) }

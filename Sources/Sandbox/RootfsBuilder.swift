@@ -216,13 +216,16 @@ struct RootfsBuilder: ~Copyable {
         defer { umask(umaskBefore) }
         for (index, device) in devices.enumerated() {
             let (parent, name) = RootedDirectory.split(device.path)
-            if openFolder == nil || parent != folderPath {
+            let folder: DeviceFolder
+            if let open = openFolder, parent == folderPath {
+                folder = open
+            } else {
                 if let previous = openFolder { close(previous.fd) }
                 openFolder = nil
-                openFolder = try DeviceFolder(fd: rootfs.makeDirectories(parent))
+                folder = try DeviceFolder(fd: rootfs.makeDirectories(parent))
+                openFolder = folder
                 folderPath = parent
             }
-            guard let folder = openFolder else { continue }
             let dir = folder.fd
             if inUserNS {
                 let node = try rootfs.makeFile(device.path)
@@ -259,8 +262,10 @@ struct RootfsBuilder: ~Copyable {
     /// A folder device nodes are made in, and who owns what is made there.
     private struct DeviceFolder {
         let fd: Int32
-        /// The folder's group when it is set-group-ID (new nodes take it), else nil (they take ours).
-        let inheritedGroup: gid_t?
+        /// The owner of a node this process makes here.
+        let newNodeUser: uid_t
+        /// Its group: the folder's when it is set-group-ID, else this process's.
+        let newNodeGroup: gid_t
 
         init(fd: Int32) throws {
             var st = stat()
@@ -269,12 +274,13 @@ struct RootfsBuilder: ~Copyable {
                 throw PodrunError.system("stat device folder")
             }
             self.fd = fd
-            self.inheritedGroup = st.st_mode & S_ISGID != 0 ? st.st_gid : nil
+            self.newNodeUser = geteuid()
+            self.newNodeGroup = st.st_mode & S_ISGID != 0 ? st.st_gid : getegid()
         }
 
         /// Whether a node made here by this process is owned by `uid` and `gid` already (no chown needed).
         func newNodesBelongTo(uid: uid_t, gid: gid_t) -> Bool {
-            uid == geteuid() && gid == (inheritedGroup ?? getegid())
+            uid == newNodeUser && gid == newNodeGroup
         }
     }
 
