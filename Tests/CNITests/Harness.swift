@@ -41,10 +41,20 @@ struct TempDirectory {
 
     func file(_ name: String) -> String { path + "/" + name }
 
+    /// Writes `text` to `name`. An executable is copied into place by `install` in a child process, so this
+    /// process never holds it open for writing: a program that another test thread forks meanwhile would inherit
+    /// that descriptor until its exec, and running the file then fails with ETXTBSY ("text file busy").
     func write(_ name: String, _ text: String, executable: Bool = false) throws {
-        try text.write(toFile: file(name), atomically: false, encoding: .utf8)
-        if executable {
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file(name))
+        guard executable else {
+            try text.write(toFile: file(name), atomically: false, encoding: .utf8)
+            return
+        }
+        let draft = file(name + ".draft")
+        try text.write(toFile: draft, atomically: false, encoding: .utf8)
+        let installed = run(["install", "-m", "0755", draft, file(name)])
+        try? FileManager.default.removeItem(atPath: draft)
+        guard installed.status == 0 else {
+            throw PodrunError(.system, "install \(name): \(installed.output)")
         }
     }
 
