@@ -26,9 +26,10 @@ public struct CgroupHierarchy: Sendable, Equatable {
         self.isUnified = isUnified
     }
 
-    /// The v1 controllers a hierarchy is known by (others in the options are mount options).
-    static let knownControllers: Set<String> = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
-                                                "pids", "hugetlb", "net_cls", "net_prio", "perf_event", "rdma", "misc"]
+    /// The v1 controllers a hierarchy is known by (others in the options are mount options). An array: a few
+    /// comparisons of short strings cost less than hashing one.
+    static let knownControllers = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids",
+                                   "hugetlb", "net_cls", "net_prio", "perf_event", "rdma", "misc"]
 
     /// The cgroup hierarchies mounted under `root`, from the text of /proc/self/mountinfo.
     ///
@@ -81,10 +82,9 @@ public struct CgroupHierarchy: Sendable, Equatable {
                                           kind: (String) -> MountKind) -> [CgroupHierarchy]? {
         if kind(root) == .cgroup2 { return [CgroupHierarchy(mountPoint: root, controllers: [], isUnified: true)] }
         var out: [CgroupHierarchy] = []
-        for line in procCgroup.utf8.split(separator: UInt8(ascii: "\n")) {
-            let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, let id = String(parts[0]), let names = String(parts[1]) else { return nil }
-            if id == "0" {
+        for fields in procCgroup.fieldsOfLines(":", maxSplits: 2) {
+            guard fields.count == 3 else { return nil }
+            if fields[0] == "0" {
                 let mountPoint = root + "/unified"
                 switch kind(mountPoint) {
                 case .cgroup2: out.append(CgroupHierarchy(mountPoint: mountPoint, controllers: [], isUnified: true))
@@ -93,13 +93,14 @@ public struct CgroupHierarchy: Sendable, Equatable {
                 }
                 continue
             }
-            let listed = names.split(separator: ",").map(String.init)
+            // Mostly one controller (`memory`); `cpu,cpuacct` and `name=systemd` are the usual others.
+            let listed = fields[1].fieldsOfLines(",").first ?? []
             let folder = listed.map { $0.hasPrefix("name=") ? String($0.dropFirst(5)) : $0 }.joinedText(",")
             let controllers = listed.filter { knownControllers.contains($0) || $0.hasPrefix("name=") }
             guard !folder.isEmpty, !controllers.isEmpty, kind(root + "/" + folder) == .cgroup else { return nil }
             out.append(CgroupHierarchy(mountPoint: root + "/" + folder, controllers: controllers, isUnified: false))
         }
-        return out.isEmpty ? nil : out.sorted { $0.mountPoint.utf8.lexicographicallyPrecedes($1.mountPoint.utf8) }
+        return out.isEmpty ? nil : out.sorted { $0.mountPoint.utf8Precedes($1.mountPoint) }
     }
 
     /// The mode these hierarchies make.
@@ -112,14 +113,12 @@ public struct CgroupHierarchy: Sendable, Equatable {
 
     /// A process' cgroup in each hierarchy, keyed as `key`, from the text of /proc/PID/cgroup.
     ///
-    /// Runs on every create: split on bytes, as `parse(mountinfo:)`.
+    /// Runs on every create: split on bytes (`fieldsOfLines`).
     public static func parse(procCgroup: String) -> [String: String] {
         var out: [String: String] = [:]
         out.reserveCapacity(16)
-        for line in procCgroup.utf8.split(separator: UInt8(ascii: "\n")) {
-            let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, let key = String(parts[1]), let path = String(parts[2]) else { continue }
-            out[key] = path
+        for fields in procCgroup.fieldsOfLines(":", maxSplits: 2) where fields.count == 3 {
+            out[fields[1]] = fields[2]
         }
         return out
     }

@@ -48,8 +48,9 @@ enum CgroupTree {
     static func make(_ directory: String, below mountPoint: String) throws -> [String] {
         var made: [String] = []
         var current = mountPoint
-        for part in directory.dropFirst(mountPoint.count).split(separator: "/") {
-            current += "/" + String(part)
+        for part in directory.utf8.dropFirst(mountPoint.utf8.count).split(separator: UInt8(ascii: "/")) {
+            current += "/"
+            current += String(Substring(part))
             if mkdir(current, 0o755) == 0 {
                 made.append(current)
             } else if errno != EEXIST {
@@ -90,9 +91,9 @@ enum CgroupTree {
 
     /// Reads a cgroup file's text without its trailing newline.
     static func read(_ directory: String, _ file: String) throws -> String {
-        var text = try FileIO.readString(directory + "/" + file)
-        while text.last == "\n" { text.removeLast() }
-        return text
+        var bytes = try FileIO.readBytes(directory + "/" + file)
+        while bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads a file of `key value` lines.

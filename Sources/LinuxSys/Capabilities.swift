@@ -17,15 +17,26 @@ public struct Capability: RawRepresentable, Hashable, Comparable, Codable, Senda
     /// The capability named exactly as runtime-spec writes it (`CAP_NET_ADMIN`), or nil for any other
     /// spelling (lower case, missing `CAP_` prefix, trailing characters) and for names libcap does not know.
     public init?(name: String) {
-        guard name.hasPrefix("CAP_"), name.utf8.count > 4,
-              name.utf8.allSatisfy({ ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || $0 == UInt8(ascii: "_") })
-        else { return nil }
+        var letters = 0
+        for byte in name.utf8 {
+            guard (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || byte == UInt8(ascii: "_") else { return nil }
+            letters += 1
+        }
+        guard letters > 4, name.hasPrefix("CAP_") else { return nil }
         var value: cap_value_t = 0
-        guard cap_from_name(name, &value) == 0 else { return nil }
-        // libcap accepts prefixes and any case; insist on the exact canonical spelling, as runc does.
-        let candidate = Capability(rawValue: value)
-        guard candidate.name == name else { return nil }
-        self = candidate
+        guard name.withCString({ cap_from_name($0, &value) }) == 0, let canonical = cap_to_name(value) else { return nil }
+        defer { cap_free(canonical) }
+        // libcap accepts prefixes and any case; insist on the exact canonical spelling, as runc does: libcap's
+        // name for the number, upper-cased (compared byte by byte, without making a string of it).
+        var index = 0
+        for byte in name.utf8 {
+            let expected = UInt8(bitPattern: canonical[index])
+            let upper = expected >= UInt8(ascii: "a") && expected <= UInt8(ascii: "z") ? expected - 0x20 : expected
+            guard expected != 0, upper == byte else { return nil }
+            index += 1
+        }
+        guard canonical[index] == 0 else { return nil }
+        self.init(rawValue: value)
     }
 
     /// The runtime-spec name (`CAP_SYS_ADMIN`); a number libcap has no name for is written as digits.

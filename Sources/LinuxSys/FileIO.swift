@@ -16,19 +16,32 @@ public enum FileIO {
     }
 
     /// Reads everything from a descriptor until end of file.
+    ///
+    /// Each read goes straight into a new array's uninitialised storage: nothing is zeroed first, and a file that
+    /// fits in the first 16 KiB (config.json, a state, anything in /proc or a cgroup) is returned as read.
     public static func readAll(fd: Int32, path: String = "fd") throws -> [UInt8] {
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
+        var out = try readChunk(fd: fd, path: path)
+        guard !out.isEmpty else { return out }
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw PodrunError.system("read", path: path)
-            }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
+            let more = try readChunk(fd: fd, path: path)
+            if more.isEmpty { return out }
+            out.append(contentsOf: more)
         }
-        return out
+    }
+
+    /// One read of up to 16 KiB; empty at end of file.
+    private static func readChunk(fd: Int32, path: String) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: 16384) { buffer, count in
+            count = 0
+            while true {
+                let n = read(fd, buffer.baseAddress, buffer.count)
+                if n >= 0 {
+                    count = n
+                    return
+                }
+                if errno != EINTR { throw PodrunError.system("read", path: path) }
+            }
+        }
     }
 
     /// Reads a whole file as UTF-8 text.

@@ -42,16 +42,19 @@ public struct SyncChannel<Message: SyncMessage>: Sendable {
 
     /// Receives one message; nil when the other side closed (all its copies of the socket).
     public func receive() throws -> Message? {
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        var n: Int
-        // ECONNRESET: the peer closed before reading what was sent to it. The kernel reports that once, before
-        // the messages the peer sent first (its `failed`, say), which the next reads return, then end-of-stream.
-        repeat {
-            n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        } while n < 0 && (errno == EINTR || errno == ECONNRESET)
-        guard n >= 0 else { throw PodrunError.system("receive sync message") }
-        if n == 0 { return nil }
-        let bytes = Array(buffer[0..<n])
+        // Received straight into the message's array: its 64 KiB are not zeroed (nor their pages touched) first.
+        let bytes = try [UInt8](unsafeUninitializedCapacity: 65536) { buffer, count in
+            count = 0
+            var n: Int
+            // ECONNRESET: the peer closed before reading what was sent to it. The kernel reports that once, before
+            // the messages the peer sent first (its `failed`, say), which the next reads return, then end-of-stream.
+            repeat {
+                n = recv(fd, buffer.baseAddress, buffer.count, 0)
+            } while n < 0 && (errno == EINTR || errno == ECONNRESET)
+            guard n >= 0 else { throw PodrunError.system("receive sync message") }
+            count = n
+        }
+        if bytes.isEmpty { return nil }
         if bytes[0] != UInt8(ascii: "{") {
             guard let message = Message(compactBytes: bytes) else {
                 throw PodrunError(.internalError, "decode sync message", cause: "unknown compact message \(bytes)")

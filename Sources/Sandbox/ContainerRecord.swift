@@ -55,7 +55,7 @@ extension ContainerRecord {
     /// The record as `save` writes it (the document `JSONCoding.encode` makes: members sorted by key, no `storage`
     /// when nil), with `spec` as the document given: the config.json the spec was decoded from.
     func stateDocument(spec: JSONTree) -> JSONTree {
-        let directories = cgroupDirectories.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let directories = cgroupDirectories.sorted { $0.key.utf8Precedes($1.key) }
             .map { ($0.key, JSONTree.string($0.value)) }
         var members: [(String, JSONTree)] = [
             ("bundle", .string(bundle)),

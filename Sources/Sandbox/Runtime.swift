@@ -453,10 +453,11 @@ public struct Runtime: Sendable {
     private func cgroupBinds(_ cgroup: any CgroupManager) throws -> [CgroupBind] {
         let hierarchies = try Cgroups.mountedHierarchies()
         let mode = CgroupHierarchy.mode(of: hierarchies)
+        let directories = cgroup.directories
         return hierarchies.compactMap { h in
             if h.isUnified && mode != .unified { return nil }
-            guard let directory = cgroup.directories[h.mountPoint] else { return nil }
-            let name = h.isUnified ? "" : String(h.mountPoint.split(separator: "/").last ?? "")
+            guard let directory = directories[h.mountPoint] else { return nil }
+            let name = h.isUnified ? "" : h.mountPoint.lastPathComponent
             let options = h.controllers.map { $0.hasPrefix("name=") ? "none,\($0)" : $0 }.joinedText(",")
             return CgroupBind(name: name, fsType: h.isUnified ? "cgroup2" : "cgroup", options: options,
                               hostPath: directory)

@@ -121,6 +121,35 @@ func foundationEncoder(pretty: Bool) -> JSONEncoder {
         #expect(ours.starts(with: Array(#"{"B":3,"_":4,"a10":1,"a9":2,"e"#.utf8)))
     }
 
+    @Test func plainRunsBetweenEscapesAreWrittenWhole() throws {
+        /// The escaping byte by byte, as a reference.
+        func quoted(_ text: String) -> String {
+            var out = "\""
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): out += "\\\""
+                case UInt8(ascii: "\\"): out += "\\\\"
+                case 0x0A: out += "\\n"
+                case 0x0D: out += "\\r"
+                case 0x09: out += "\\t"
+                case 0x08: out += "\\b"
+                case 0x0C: out += "\\f"
+                case 0..<0x20: out += "\\u00" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
+                default: out += String(decoding: [byte], as: UTF8.self)
+                }
+            }
+            return out + "\""
+        }
+        let long = String(repeating: "abcdefgh", count: 40)
+        for text in ["plain", "", "\"", "a\"", "\"a", "ab\"cd\\ef\ngh", long + "\t" + long, "\n\n", "x\u{1}y\u{1F}z"] {
+            let bytes = try JSONTreeEncoder.encode([text])
+            #expect(String(decoding: bytes, as: UTF8.self) == "[" + quoted(text) + "]", "\(text.debugDescription)")
+            #expect(try JSONDecoder().decode([String].self, from: Data(bytes)) == [text])
+        }
+        let mixed = "é\u{1}é😀\"é"
+        #expect(String(decoding: try JSONTreeEncoder.encode([mixed]), as: UTF8.self) == "[\"é\\u0001é😀\\\"é\"]")
+    }
+
     @Test func controlCharactersAreEscapedAndNonASCIIKept() throws {
         let text = "\"\\/\u{0}\u{8}\u{9}\u{A}\u{C}\u{D}\u{1F}\u{7F}é"
         let bytes = try JSONTreeEncoder.encode([text])

@@ -35,6 +35,20 @@ import Testing
         #expect(try channel.receive() == nil)
     }
 
+    /// A failure's text can be long (a hook's output, a path): it arrives whole, and the next receive sees the end.
+    @Test func aLongFailureCrossesWholeAndThenTheEnd() throws {
+        let (a, b) = try SyncChannel<InitMessage>.pair()
+        defer { close(b) }
+        let long = InitMessage.failed(PodrunError(.hookFailed, String(repeating: "output line\n", count: 4000)))
+        try SyncChannel<InitMessage>(fd: a).send(long)
+        try SyncChannel<InitMessage>(fd: a).send(.ready)
+        close(a)
+        let channel = SyncChannel<InitMessage>(fd: b)
+        #expect(Self.describe(try channel.receive()) == Self.describe(long))
+        #expect(Self.describe(try channel.receive()) == Self.describe(.ready))
+        #expect(try channel.receive() == nil)
+    }
+
     @Test func onlyFailedGoesAsJSON() {
         for message in Self.messages {
             if case .failed = message {
