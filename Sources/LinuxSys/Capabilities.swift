@@ -17,12 +17,12 @@ public struct Capability: RawRepresentable, Hashable, Comparable, Codable, Senda
     /// The capability named exactly as runtime-spec writes it (`CAP_NET_ADMIN`), or nil for any other
     /// spelling (lower case, missing `CAP_` prefix, trailing characters) and for names libcap does not know.
     public init?(name: String) {
-        var letters = 0
+        var length = 0
         for byte in name.utf8 {
             guard (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || byte == UInt8(ascii: "_") else { return nil }
-            letters += 1
+            length += 1
         }
-        guard letters > 4, name.hasPrefix("CAP_") else { return nil }
+        guard length > 4, name.hasPrefix("CAP_") else { return nil }
         var value: cap_value_t = 0
         guard name.withCString({ cap_from_name($0, &value) }) == 0, let canonical = cap_to_name(value) else { return nil }
         defer { cap_free(canonical) }
