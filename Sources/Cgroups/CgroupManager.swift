@@ -12,11 +12,16 @@ public protocol CgroupManager: Sendable {
     var directories: [String: String] { get }
     /// Makes the cgroup in every hierarchy (idempotent), initialising what a new cgroup needs (cpuset).
     func create() throws
-    /// Makes only the cgroup's v2 folder (the one a process is cloned into), for `createLegacy()` to make the v1
-    /// ones while that process sets up; `create()` does both.
+    /// Makes only the cgroup's v2 folder (the one a process is cloned into), for `createLegacy(after:devices:)` to
+    /// make the v1 ones while that process sets up; `create()` does both.
     func createUnified() throws
-    /// Makes the v1 folders `createUnified()` left (none on a unified host).
-    func createLegacy() throws
+    /// Starts making the v1 folders, with the cpuset values and `devices`' rules of those it makes, on a thread
+    /// of their own (see `FolderBatch`), for `createLegacy(after:devices:)` to finish; nil when there are none (a
+    /// unified host) or no thread could start.
+    func startLegacy(devices: [LinuxDeviceCgroup]?) -> FolderBatch?
+    /// Makes the v1 folders `createUnified()` left (none on a unified host) and writes the device rules, but for
+    /// what `started` (begun with the same `devices`) did of it.
+    func createLegacy(after started: FolderBatch?, devices: [LinuxDeviceCgroup]?) throws
     /// Moves a process into the cgroup in every hierarchy.
     func apply(pid: Int32) throws
     /// How a new single-threaded process enters the cgroup itself, without `apply(pid:)`'s wait.

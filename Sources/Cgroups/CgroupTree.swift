@@ -44,8 +44,15 @@ enum CgroupTree {
     }
 
     /// Makes `directory` and its missing parents below `mountPoint`; returns the folders it made, outermost first.
+    /// `firstAttempt` is the result of a mkdir of `directory` already made (0 or its errno, see `FolderBatch`).
     @discardableResult
-    static func make(_ directory: String, below mountPoint: String) throws -> [String] {
+    static func make(_ directory: String, below mountPoint: String, firstAttempt: Int32? = nil) throws -> [String] {
+        // Usually only the folder itself is missing: one mkdir, and the walk down from the mount point only when
+        // a parent is missing too (a nested cgroupsPath, or the first container below a new parent).
+        let first = firstAttempt ?? (mkdir(directory, 0o755) == 0 ? 0 : errno)
+        if first == 0 { return [directory] }
+        if first == EEXIST { return [] }
+        guard first == ENOENT else { throw PodrunError.system("make cgroup", path: directory, errno: first) }
         var made: [String] = []
         var current = mountPoint
         for part in directory.utf8.dropFirst(mountPoint.utf8.count).split(separator: UInt8(ascii: "/")) {

@@ -26,23 +26,87 @@ struct CgroupV1Manager: CgroupManager {
         try create(directoriesByHierarchy.filter { $0.hierarchy.isUnified })
     }
 
-    func createLegacy() throws {
-        try create(directoriesByHierarchy.filter { !$0.hierarchy.isUnified })
+    /// The v1 folders (all but the unified one).
+    private var legacyFolders: [(hierarchy: CgroupHierarchy, directory: String)] {
+        directoriesByHierarchy.filter { !$0.hierarchy.isUnified }
     }
 
-    private func create(_ folders: [(hierarchy: CgroupHierarchy, directory: String)]) throws {
-        for (hierarchy, directory) in folders {
-            let made = try CgroupTree.make(directory, below: hierarchy.mountPoint)
+    func startLegacy(devices: [LinuxDeviceCgroup]?) -> FolderBatch? {
+        let folders = legacyFolders
+        guard !folders.isEmpty else { return nil }
+        var writes: [FolderBatch.Write] = []
+        for index in folders.indices {
+            let (hierarchy, directory) = folders[index]
+            // The cpuset values a new cpuset folder needs, read here from its parent; when that cannot be read
+            // (a parent is missing too), `createLegacy` copies them down after making the parents.
+            if hierarchy.controllers.contains("cpuset"),
+               let cpus = try? CgroupTree.read(Self.parent(of: directory), "cpuset.cpus"),
+               let mems = try? CgroupTree.read(Self.parent(of: directory), "cpuset.mems") {
+                writes.append(FolderBatch.Write(folder: index, file: directory + "/cpuset.cpus", lines: [cpus]))
+                writes.append(FolderBatch.Write(folder: index, file: directory + "/cpuset.mems", lines: [mems]))
+            }
+            if hierarchy.controllers.contains("devices"), let devices, !devices.isEmpty {
+                for run in Self.deviceRuleRuns(devices) {
+                    writes.append(FolderBatch.Write(folder: index, file: directory + "/" + run.file, lines: run.lines))
+                }
+            }
+        }
+        return FolderBatch(making: folders.map(\.directory), thenWriting: writes)
+    }
+
+    func createLegacy(after started: FolderBatch?, devices: [LinuxDeviceCgroup]?) throws {
+        let folders = legacyFolders
+        // What the batch did, when it was started for these very folders.
+        let batch = started.flatMap { $0.paths == folders.map(\.directory) ? $0 : nil }
+        let results = batch?.wait()
+        /// Whether the batch wrote `file` (each of its writes that failed is done again below, which throws
+        /// its error).
+        func batchWrote(_ file: String) -> Bool {
+            guard let batch, let results else { return false }
+            return batch.writes.indices.contains { batch.writes[$0].file == file && results.writes[$0] == 0 }
+        }
+        try create(folders, firstAttempts: results?.folders, skipping: batchWrote)
+        guard let devices, !devices.isEmpty, let dir = directory("devices") else { return }
+        let files = Self.deviceRuleRuns(devices).map { dir + "/" + $0.file }
+        if !files.allSatisfy(batchWrote) { try writeDeviceRules(devices, dir) }
+    }
+
+    /// The folder `directory` is in.
+    private static func parent(of directory: String) -> String {
+        String(directory[..<(directory.lastIndex(of: "/") ?? directory.endIndex)])
+    }
+
+    /// Makes `folders` (`firstAttempts`: a batch's mkdir results) and copies the cpuset values down into each
+    /// cpuset folder made, but for the files `alreadyWritten` says are.
+    private func create(_ folders: [(hierarchy: CgroupHierarchy, directory: String)],
+                        firstAttempts: [Int32]? = nil, skipping alreadyWritten: (String) -> Bool = { _ in false }) throws {
+        for index in folders.indices {
+            let (hierarchy, directory) = folders[index]
+            let made = try CgroupTree.make(directory, below: hierarchy.mountPoint, firstAttempt: firstAttempts?[index])
             if hierarchy.controllers.contains("cpuset") {
                 // A new cpuset cgroup starts empty and takes no tasks: copy the parent's cpus and mems down.
                 for dir in made {
-                    let parent = String(dir[..<(dir.lastIndex(of: "/") ?? dir.endIndex)])
-                    for file in ["cpuset.cpus", "cpuset.mems"] {
+                    let parent = Self.parent(of: dir)
+                    for file in ["cpuset.cpus", "cpuset.mems"] where !alreadyWritten(dir + "/" + file) {
                         try CgroupTree.write(dir, file, try CgroupTree.read(parent, file))
                     }
                 }
             }
         }
+    }
+
+    /// The device rules as runs of lines for the same file (`devices.deny`, `devices.allow`), in order.
+    static func deviceRuleRuns(_ devices: [LinuxDeviceCgroup]) -> [(file: String, lines: [String])] {
+        var runs: [(file: String, lines: [String])] = []
+        for (file, line) in DeviceRules.v1Writes(DeviceRules.effective(devices)) {
+            if runs.last?.file == file { runs[runs.count - 1].lines.append(line) } else { runs.append((file, [line])) }
+        }
+        return runs
+    }
+
+    /// Writes the device rules: each run of rules for the same file through one descriptor.
+    private func writeDeviceRules(_ devices: [LinuxDeviceCgroup], _ dir: String) throws {
+        for run in Self.deviceRuleRuns(devices) { try CgroupTree.writeLines(dir, run.file, run.lines) }
     }
 
     func apply(pid: Int32) throws {
@@ -112,14 +176,7 @@ struct CgroupV1Manager: CgroupManager {
                 try CgroupTree.write(dir, "hugetlb.\(limit.pageSize).limit_in_bytes", String(limit.limit))
             }
         }
-        if let devices = r.devices, !devices.isEmpty, let dir = directory("devices") {
-            // Runs of rules for the same file go through one descriptor; the order of the rules is kept.
-            var runs: [(file: String, lines: [String])] = []
-            for (file, line) in DeviceRules.v1Writes(DeviceRules.effective(devices)) {
-                if runs.last?.file == file { runs[runs.count - 1].lines.append(line) } else { runs.append((file, [line])) }
-            }
-            for run in runs { try CgroupTree.writeLines(dir, run.file, run.lines) }
-        }
+        if let devices = r.devices, !devices.isEmpty, let dir = directory("devices") { try writeDeviceRules(devices, dir) }
         if let network = r.network {
             if let classID = network.classID, let dir = directory("net_cls") {
                 try CgroupTree.write(dir, "net_cls.classid", String(classID))

@@ -36,7 +36,11 @@ struct CgroupV2Manager: CgroupManager {
     }
 
     func createUnified() throws { try create() }
-    func createLegacy() throws {}
+    func startLegacy(devices: [LinuxDeviceCgroup]?) -> FolderBatch? { nil }
+    /// No v1 folders: only the device rules (an eBPF program).
+    func createLegacy(after started: FolderBatch?, devices: [LinuxDeviceCgroup]?) throws {
+        try set(LinuxResources(devices: devices))
+    }
 
     func apply(pid: Int32) throws { try CgroupTree.write(directory, "cgroup.procs", String(pid)) }
     var join: CgroupJoin { CgroupJoin(taskFiles: [], unifiedDirectory: directory) }

@@ -218,14 +218,19 @@ public enum Capabilities {
                              inheritable: Set<Capability>) throws {
         guard let caps = cap_init() else { throw PodrunError.system("cap_init") }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }
-        for (flag, set) in [(CAP_EFFECTIVE, effective), (CAP_PERMITTED, permitted), (CAP_INHERITABLE, inheritable)]
-        where !set.isEmpty {
+        // One flag at a time (an array of (flag, set) pairs would make its generic types at run time, in the
+        // container's process).
+        func set(_ flag: cap_flag_t, _ set: Set<Capability>) throws {
+            guard !set.isEmpty else { return }
             let values = set.map(\.rawValue)
             let rc = values.withUnsafeBufferPointer {
                 cap_set_flag(caps, flag, Int32($0.count), $0.baseAddress, CAP_SET)
             }
             if rc != 0 { throw PodrunError.system("cap_set_flag") }
         }
+        try set(CAP_EFFECTIVE, effective)
+        try set(CAP_PERMITTED, permitted)
+        try set(CAP_INHERITABLE, inheritable)
         if cap_set_proc(caps) != 0 { throw PodrunError.system("cap_set_proc") }
     }
 

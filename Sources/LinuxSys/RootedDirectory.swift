@@ -61,22 +61,33 @@ public struct RootedDirectory: ~Copyable {
         // Most folders exist (a mount's destination in an image): one open, and the walk only for what is missing.
         let existing = openIfPresent(path, flags: RootedDirectory.O_PATH | O_DIRECTORY)
         if existing >= 0 { return existing }
-        var remaining = RootedDirectory.relative(path).split(separator: "/").map(String.init)
-        var done: [String] = []
+        let parts = RootedDirectory.relative(path).split(separator: "/").map(String.init)
+        // The walk starts at the deepest folder that resolves, looked for upwards from the parent: usually only
+        // the last part is missing (`dev/pts` in a new /dev).
+        var depth = max(parts.count - 1, 0)
+        var current: Int32 = -1
+        while depth > 0 {
+            current = openIfPresent(parts[0..<depth].joinedText("/"), flags: RootedDirectory.O_PATH | O_DIRECTORY)
+            if current >= 0 { break }
+            depth -= 1
+        }
+        if current < 0 { current = try open("", flags: RootedDirectory.O_PATH | O_DIRECTORY) }
+        var done = Array(parts[0..<depth])
+        var remaining = Array(parts[depth...])
         var links = 0
-        var current = try open("", flags: RootedDirectory.O_PATH | O_DIRECTORY)
         while !remaining.isEmpty {
             let part = remaining.removeFirst()
             let next = (done + [part]).joinedText("/")
-            if let fd = try? open(next, flags: RootedDirectory.O_PATH | O_DIRECTORY) {
+            guard mkdirat(current, part, mode) == 0 || errno == EEXIST else {
+                let e = errno
+                close(current)
+                throw PodrunError(e == ENOENT ? .notFound : .system, "mkdir", path: "\(hostPath)/\(next)", errno: e)
+            }
+            // Made, or something is there: opened again from the root, so that what resolves is what counts.
+            let fd = openIfPresent(next, flags: RootedDirectory.O_PATH | O_DIRECTORY)
+            if fd >= 0 {
                 close(current)
                 current = fd
-                done.append(part)
-                continue
-            }
-            if mkdirat(current, part, mode) == 0 || errno != EEXIST {
-                close(current)
-                current = try open(next, flags: RootedDirectory.O_PATH | O_DIRECTORY)
                 done.append(part)
                 continue
             }
@@ -145,7 +156,28 @@ public struct RootedDirectory: ~Copyable {
 
     /// `path` without leading slashes and `.` components.
     public static func relative(_ path: String) -> String {
-        path.split(separator: "/").filter { $0 != "." }.joinedText("/")
+        // A path that needs no more than its leading slashes dropped (`/dev/pts`) is copied as it is, without
+        // splitting it into components.
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        let utf8 = path.utf8
+        guard let start = utf8.firstIndex(where: { $0 != slash }) else { return "" }
+        var length = 0
+        var startsWithDot = false
+        var isPlain = true
+        for byte in utf8[start...] {
+            if byte == slash {
+                if length == 0 || (length == 1 && startsWithDot) {
+                    isPlain = false
+                    break
+                }
+                length = 0
+            } else {
+                if length == 0 { startsWithDot = byte == dot }
+                length += 1
+            }
+        }
+        if isPlain && length > 0 && !(length == 1 && startsWithDot) { return String(path[start...]) }
+        return path.split(separator: "/").filter { $0 != "." }.joinedText("/")
     }
 
     /// The magic-link path through which the kernel acts on `fd` (`/proc/self/fd/N`).

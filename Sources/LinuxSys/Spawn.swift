@@ -57,12 +57,21 @@ public enum Spawn {
         return pid
     }
 
-    /// Calls `body` with a NULL-terminated C array of C strings.
+    /// Calls `body` with a NULL-terminated C array of C strings (in memory of its own, not an `Array`, whose
+    /// storage type the container's process would otherwise make at run time just before its exec).
     public static func withCStrings<R>(_ strings: [String],
-                                       _ body: ([UnsafeMutablePointer<CChar>?]) throws -> R) rethrows -> R {
-        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-        pointers.append(nil)
-        defer { pointers.forEach { free($0) } }
+                                       _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) throws -> R) rethrows -> R {
+        let pointers = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: strings.count + 1)
+        var count = 0
+        defer {
+            for index in 0..<count { free(pointers[index]) }
+            pointers.deallocate()
+        }
+        for string in strings {
+            pointers[count] = strdup(string)
+            count += 1
+        }
+        pointers[count] = nil
         return try body(pointers)
     }
 }

@@ -175,6 +175,8 @@ public enum ContainerInit {
     /// Joins the spec's namespaces that have a path, in `LinuxNamespaceType.joinOrder` (user first, mount last).
     private static func joinNamespacePaths(_ config: InitConfig) throws {
         let namespaces = config.spec.linux?.namespaces ?? []
+        // Most containers join nothing: the order's table is not even made then.
+        guard namespaces.contains(where: { !($0.path ?? "").isEmpty }) else { return }
         for type in LinuxNamespaceType.joinOrder {
             guard let ns = namespaces.first(where: { $0.type == type }), let path = ns.path, !path.isEmpty else { continue }
             try Sys.setns(path: path, type: type.cloneFlag)

@@ -103,18 +103,25 @@ struct RootfsBuilder: ~Copyable {
         try Self.remount(RootedDirectory.procPath(fd), flags: flags)
     }
 
-    /// Re-mounts `path` (already resolved) with `flags` plus the locked flags it has.
+    /// Re-mounts `path` (already resolved) with `flags`; when the kernel refuses (`EPERM`: the mount came from a
+    /// more privileged mount namespace, which locks its nosuid, nodev, noexec and atime flags), once more with
+    /// the locked flags it has added, as runc does.
     static func remount(_ path: String, flags: UInt) throws {
+        if podrun_mount(nil, path, nil, Sys.MS_REMOUNT | flags, nil) == 0 { return }
+        let refused = errno
         var fs = statvfs()
-        var locked: UInt = 0
-        if statvfs(path, &fs) == 0 {
-            let f = UInt(fs.f_flag)
-            // ST_NOSUID=2, ST_NODEV=4, ST_NOEXEC=8, ST_NOATIME=1024, ST_NODIRATIME=2048, ST_RELATIME=4096
-            locked = f & (2 | 4 | 8 | 1024 | 2048 | 4096)
-            if f & 1 != 0 { locked |= Sys.MS_RDONLY }
+        guard refused == EPERM, statvfs(path, &fs) == 0 else {
+            throw PodrunError.system("remount", path: path, errno: refused)
         }
-        try Sys.mount(nil, path, nil, Sys.MS_REMOUNT | flags | (locked & ~Sys.MS_RDONLY) | (flags & Sys.MS_RDONLY),
+        try Sys.mount(nil, path, nil, Sys.MS_REMOUNT | flags | lockedFlags(statvfsFlags: UInt(fs.f_flag)),
                       describe: "remount")
+    }
+
+    /// The mount flags that a remount in a user namespace must keep, from statvfs's `f_flag`: nosuid, nodev,
+    /// noexec and the atime mode (ST_NOSUID 2, ST_NODEV 4, ST_NOEXEC 8, ST_NOATIME 1024, ST_NODIRATIME 2048 and
+    /// ST_RELATIME 4096 have the values of their MS_ flags). Read-only is the caller's to choose.
+    static func lockedFlags(statvfsFlags: UInt) -> UInt {
+        statvfsFlags & (2 | 4 | 8 | 1024 | 2048 | 4096)
     }
 
     private func applyPropagation(_ destination: String, _ flags: [UInt]) throws {
@@ -146,45 +153,42 @@ struct RootfsBuilder: ~Copyable {
         try Sys.mount("tmpfs", path, "tmpfs", baseFlags, "mode=755", describe: "mount cgroup tmpfs")
         let tmpfs = try rootfs.openPath(m.destination)
         defer { close(tmpfs) }
+        // The mount points are reached by name through the new tmpfs's descriptor: it is this process's own
+        // filesystem, made a moment ago, where nothing else can put a symlink.
+        let tmpfsPath = RootedDirectory.procPath(tmpfs)
+        let readOnly = options.flags & Sys.MS_RDONLY
         for hierarchy in config.cgroupMounts {
             guard mkdirat(tmpfs, hierarchy.name, 0o755) == 0 || errno == EEXIST else {
                 throw PodrunError.system("mkdir cgroup mount point", path: hierarchy.name)
             }
-            let dir = openat(tmpfs, hierarchy.name, RootedDirectory.O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard dir >= 0 else { throw PodrunError.system("open cgroup mount point", path: hierarchy.name) }
-            defer { close(dir) }
-            let dirPath = RootedDirectory.procPath(dir)
+            let mountPoint = tmpfsPath + "/" + hierarchy.name
             if hasCgroupNS {
-                try Sys.mount("cgroup", dirPath, hierarchy.fsType, baseFlags | (options.flags & Sys.MS_RDONLY),
-                              hierarchy.options, describe: "mount cgroup \(hierarchy.name)")
+                try Sys.mount("cgroup", mountPoint, hierarchy.fsType, baseFlags | readOnly, hierarchy.options,
+                              describe: "mount cgroup \(hierarchy.name)")
             } else {
-                try Sys.mount(hierarchy.hostPath, dirPath, nil, Sys.MS_BIND, describe: "bind cgroup \(hierarchy.name)")
-                // Remount through a descriptor of the new mount, not of the folder beneath it.
-                let mounted = openat(tmpfs, hierarchy.name, RootedDirectory.O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard mounted >= 0 else { throw PodrunError.system("open cgroup mount", path: hierarchy.name) }
-                defer { close(mounted) }
-                try Self.remount(RootedDirectory.procPath(mounted),
-                                 flags: baseFlags | (options.flags & Sys.MS_RDONLY) | Sys.MS_BIND)
+                try Sys.mount(hierarchy.hostPath, mountPoint, nil, Sys.MS_BIND, describe: "bind cgroup \(hierarchy.name)")
+                // The path now leads to the new mount, which the remount changes (not the folder beneath it).
+                try Self.remount(mountPoint, flags: baseFlags | readOnly | Sys.MS_BIND)
             }
         }
-        if options.flags & Sys.MS_RDONLY != 0 {
-            try Self.remount(RootedDirectory.procPath(tmpfs), flags: options.flags | Sys.MS_BIND)
+        if readOnly != 0 {
+            try Self.remount(tmpfsPath, flags: options.flags | Sys.MS_BIND)
         }
     }
 
     /// The default devices and symlinks of runc, and `linux.devices`, in a private /dev.
     private func makeDevices() throws {
-        let defaults: [LinuxDevice] = [
-            LinuxDevice(path: "/dev/null", type: "c", major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0),
-            LinuxDevice(path: "/dev/zero", type: "c", major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0),
-            LinuxDevice(path: "/dev/full", type: "c", major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0),
-            LinuxDevice(path: "/dev/random", type: "c", major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0),
-            LinuxDevice(path: "/dev/urandom", type: "c", major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0),
-            LinuxDevice(path: "/dev/tty", type: "c", major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0),
-        ]
         let extra = config.spec.linux?.devices ?? []
-        let all = defaults.filter { d in !extra.contains { $0.path == d.path } } + extra
-        try makeDevices(only: all)
+        var nodes = DeviceNodes(inUserNamespace: inUserNamespace)
+        defer { nodes.close() }
+        // runc's defaults, each unless the spec has a device at its path; one at a time (an array of them would
+        // make its storage type at run time, in the container's process).
+        for index in 0..<Self.defaultDeviceCount {
+            let device = Self.defaultDevice(index)
+            if !extra.contains(where: { $0.path == device.path }) { try makeDevice(device, field: nil, &nodes) }
+        }
+        for index in extra.indices { try makeDevice(extra[index], field: index, &nodes) }
+        nodes.close()
         let links = [("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
                      ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr"),
                      ("pts/ptmx", "/dev/ptmx")]
@@ -204,57 +208,96 @@ struct RootfsBuilder: ~Copyable {
         }
     }
 
+    /// How many devices runc makes in every private /dev.
+    static let defaultDeviceCount = 6
+
+    /// runc's default device number `index`: null, zero, full, random, urandom and tty, each 0666 and root's.
+    static func defaultDevice(_ index: Int) -> LinuxDevice {
+        let (path, major, minor): (String, Int64, Int64) = switch index {
+        case 0: ("/dev/null", 1, 3)
+        case 1: ("/dev/zero", 1, 5)
+        case 2: ("/dev/full", 1, 7)
+        case 3: ("/dev/random", 1, 8)
+        case 4: ("/dev/urandom", 1, 9)
+        default: ("/dev/tty", 5, 0)
+        }
+        return LinuxDevice(path: path, type: "c", major: major, minor: minor, fileMode: 0o666, uid: 0, gid: 0)
+    }
+
+    private var inUserNamespace: Bool {
+        config.spec.linux?.namespaces?.contains { $0.type == .user } ?? false
+    }
+
     /// Makes device nodes: mknod, or (in a user namespace, where mknod is not allowed) a bind of the host's node.
     private func makeDevices(only devices: [LinuxDevice]) throws {
-        let inUserNS = config.spec.linux?.namespaces?.contains { $0.type == .user } ?? false
-        // The folder of the previous node is kept open: a spec's nodes are usually all in /dev.
+        var nodes = DeviceNodes(inUserNamespace: inUserNamespace)
+        defer { nodes.close() }
+        for index in devices.indices { try makeDevice(devices[index], field: index, &nodes) }
+    }
+
+    /// What device nodes are made with: the folder of the previous node, kept open (a spec's nodes are usually
+    /// all in /dev), and no umask in the way (the nodes get their modes from mknod, as runc makes them).
+    private struct DeviceNodes: ~Copyable {
+        let inUserNamespace: Bool
         var folderPath = ""
-        var openFolder: DeviceFolder? = nil
-        defer { if let openFolder { close(openFolder.fd) } }
-        // The nodes get their modes from mknod, as runc makes them: with no umask in the way.
-        let umaskBefore = umask(0)
-        defer { umask(umaskBefore) }
-        for (index, device) in devices.enumerated() {
-            let (parent, name) = RootedDirectory.split(device.path)
-            let folder: DeviceFolder
-            if let open = openFolder, parent == folderPath {
-                folder = open
-            } else {
-                if let previous = openFolder { close(previous.fd) }
-                openFolder = nil
-                folder = try DeviceFolder(fd: rootfs.makeDirectories(parent))
-                openFolder = folder
-                folderPath = parent
-            }
-            let dir = folder.fd
-            if inUserNS {
-                let node = try rootfs.makeFile(device.path)
-                defer { close(node) }
-                try Sys.mount(device.path, RootedDirectory.procPath(node), nil, Sys.MS_BIND,
-                              describe: "bind device \(device.path)")
-                continue
-            }
-            let kind: mode_t
-            switch device.type {
-            case "c", "u": kind = S_IFCHR
-            case "b": kind = S_IFBLK
-            case "p": kind = S_IFIFO
-            default:
-                throw PodrunError.invalidSpec("linux.devices[\(index)].type", "unknown device type \"\(device.type)\"")
-            }
-            // Whatever the image has at the path is replaced.
-            let mode = kind | mode_t(device.fileMode ?? 0o666) & 0o7777
-            let major = UInt32(device.major ?? 0), minor = UInt32(device.minor ?? 0)
-            var made = podrun_mknodat(dir, name, mode, major, minor) == 0
-            if !made && errno == EEXIST && unlinkat(dir, name, 0) == 0 {
-                made = podrun_mknodat(dir, name, mode, major, minor) == 0
-            }
-            guard made else { throw PodrunError.system("mknod", path: device.path) }
-            let uid = device.uid ?? 0, gid = device.gid ?? 0
-            if !folder.newNodesBelongTo(uid: uid, gid: gid) {
-                guard fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 else {
-                    throw PodrunError.system("chown", path: device.path)
-                }
+        var folder: DeviceFolder? = nil
+        private var umaskBefore: mode_t? = nil
+
+        init(inUserNamespace: Bool) {
+            self.inUserNamespace = inUserNamespace
+            umaskBefore = umask(0)
+        }
+
+        /// Closes the folder and puts the umask back (again is harmless).
+        mutating func close() {
+            if let folder { Glibc.close(folder.fd) }
+            folder = nil
+            if let umaskBefore { umask(umaskBefore) }
+            umaskBefore = nil
+        }
+    }
+
+    /// Makes one device node; `field` is its index in `linux.devices` (nil for runc's defaults), for errors.
+    private func makeDevice(_ device: LinuxDevice, field: Int?, _ nodes: inout DeviceNodes) throws {
+        let (parent, name) = RootedDirectory.split(device.path)
+        let folder: DeviceFolder
+        if let open = nodes.folder, parent == nodes.folderPath {
+            folder = open
+        } else {
+            if let previous = nodes.folder { close(previous.fd) }
+            nodes.folder = nil
+            folder = try DeviceFolder(fd: rootfs.makeDirectories(parent))
+            nodes.folder = folder
+            nodes.folderPath = parent
+        }
+        let dir = folder.fd
+        if nodes.inUserNamespace {
+            let node = try rootfs.makeFile(device.path)
+            defer { close(node) }
+            try Sys.mount(device.path, RootedDirectory.procPath(node), nil, Sys.MS_BIND,
+                          describe: "bind device \(device.path)")
+            return
+        }
+        let kind: mode_t
+        switch device.type {
+        case "c", "u": kind = S_IFCHR
+        case "b": kind = S_IFBLK
+        case "p": kind = S_IFIFO
+        default:
+            throw PodrunError.invalidSpec("linux.devices[\(field ?? 0)].type", "unknown device type \"\(device.type)\"")
+        }
+        // Whatever the image has at the path is replaced.
+        let mode = kind | mode_t(device.fileMode ?? 0o666) & 0o7777
+        let major = UInt32(device.major ?? 0), minor = UInt32(device.minor ?? 0)
+        var made = podrun_mknodat(dir, name, mode, major, minor) == 0
+        if !made && errno == EEXIST && unlinkat(dir, name, 0) == 0 {
+            made = podrun_mknodat(dir, name, mode, major, minor) == 0
+        }
+        guard made else { throw PodrunError.system("mknod", path: device.path) }
+        let uid = device.uid ?? 0, gid = device.gid ?? 0
+        if !folder.newNodesBelongTo(uid: uid, gid: gid) {
+            guard fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 else {
+                throw PodrunError.system("chown", path: device.path)
             }
         }
     }

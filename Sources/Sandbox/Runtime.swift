@@ -164,12 +164,17 @@ public struct Runtime: Sendable {
         let resources = spec.linux?.resources ?? LinuxResources()
         var deferred = resources
         deferred.devices = nil
-        let legacyCgroup = LegacyCgroupSteps(make: {
-            try cgroup.createLegacy()
-            try cgroup.set(LinuxResources(devices: resources.devices))
-        }, setResources: { try cgroup.set(deferred) })
         config.joinsCgroupWhenReady = Self.clonesDirectly(config)
         config.awaitsResources = config.joinsCgroupWhenReady && spec.hooks == nil && deferred != LinuxResources()
+        // For a process cloned directly, the v1 folders' mkdirs (most of the runtime's cgroup work, in the kernel)
+        // and the first writes to them (cpuset values, device rules) run on a thread of their own from here on,
+        // while this one makes the v2 folder and clones the process (the network namespace alone takes longer).
+        // The thread is done before this returns or throws, so before any clean-up removes what it made.
+        let startedFolders = config.joinsCgroupWhenReady ? cgroup.startLegacy(devices: resources.devices) : nil
+        defer { startedFolders?.wait() }
+        let legacyCgroup = LegacyCgroupSteps(make: {
+            try cgroup.createLegacy(after: startedFolders, devices: resources.devices)
+        }, setResources: { try cgroup.set(deferred) })
         try cgroup.createUnified()
         if !config.joinsCgroupWhenReady { try legacyCgroup.all() }
         let child = try startInit(config, consoleFd: consoleFd, cleanup: cleanup, legacyCgroup: legacyCgroup)

@@ -272,3 +272,110 @@ struct RealCgroupV1Tests {
         #expect(try m.stats().pids.current == 1)
     }
 }
+
+extension RealCgroupV1Tests {
+    @Test func foldersStartedOnAThreadGetTheirCpusetValuesAndDeviceRules() throws {
+        let id = "podrun-test-batch-\(getpid())"
+        let m = try Cgroups.manager(cgroupsPath: "/\(id)", containerID: id)
+        // The same cgroup made the plain way, to compare with.
+        let plainID = "podrun-test-plain-\(getpid())"
+        let plain = try Cgroups.manager(cgroupsPath: "/\(plainID)", containerID: plainID)
+        defer {
+            try? m.destroy()
+            try? plain.destroy()
+            #expect(!m.exists())
+            #expect(!plain.exists())
+        }
+        let devices = [LinuxDeviceCgroup(allow: false, access: "rwm"),
+                       LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
+                       LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 5, access: "rw")]
+        let batch = m.startLegacy(devices: devices)
+        #expect(batch != nil)
+        try m.createLegacy(after: batch, devices: devices)
+        try plain.create()
+        try plain.set(LinuxResources(devices: devices))
+        // devices.allow takes one rule per write: the allows are all there only if each went in a write of its own.
+        let list = try String(contentsOfFile: "/sys/fs/cgroup/devices/\(id)/devices.list", encoding: .utf8)
+        #expect(list.hasPrefix("c 1:3 rwm\n") && !list.contains("a *:*"), "\(list)")
+        #expect(list == (try String(contentsOfFile: "/sys/fs/cgroup/devices/\(plainID)/devices.list", encoding: .utf8)))
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            let parent = try String(contentsOfFile: "/sys/fs/cgroup/cpuset/\(file)", encoding: .utf8)
+            #expect(try String(contentsOfFile: "/sys/fs/cgroup/cpuset/\(id)/\(file)", encoding: .utf8) == parent)
+        }
+    }
+}
+
+/// Making a container's cgroup folder: the folders made (removed again when a create fails), and nothing more.
+@Suite struct CgroupFolderTests {
+    @Test func onlyTheFoldersThatWereMissingAreReportedAsMade() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("podrun-cgtree-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        #expect(try CgroupTree.make(base + "/pod/a/b", below: base) == [base + "/pod", base + "/pod/a", base + "/pod/a/b"])
+        #expect(try CgroupTree.make(base + "/pod/a/c", below: base) == [base + "/pod/a/c"])
+        #expect(try CgroupTree.make(base + "/pod/a/c", below: base) == [])
+        #expect(FileManager.default.fileExists(atPath: base + "/pod/a/b"))
+        FileManager.default.createFile(atPath: base + "/file", contents: nil)
+        #expect(throws: PodrunError.self) { try CgroupTree.make(base + "/file/x", below: base) }
+    }
+}
+
+/// The v1 folders made on a thread of their own while the runtime clones.
+@Suite struct FolderBatchTests {
+    @Test func eachFolderGetsItsMkdirResultAndIsThereOnceWaitedFor() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("podrun-batch-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base + "/exists", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let paths = [base + "/new", base + "/exists", base + "/missing/child"]
+        let batch = try #require(FolderBatch(making: paths))
+        #expect(batch.wait().folders == [0, EEXIST, ENOENT])
+        #expect(batch.wait().folders == [0, EEXIST, ENOENT], "a second wait gives the same results")
+        var isFolder: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: base + "/new", isDirectory: &isFolder) && isFolder.boolValue)
+        #expect(!FileManager.default.fileExists(atPath: base + "/missing"))
+    }
+
+    @Test func filesAreWrittenOnlyInTheFoldersTheBatchMade() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("podrun-batch-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base + "/exists", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        // O_WRONLY without O_CREAT, as for cgroup files: the test's files are made first, in the made folder by
+        // no one (so that write fails with ENOENT) and in the existing one by the test.
+        FileManager.default.createFile(atPath: base + "/exists/kept", contents: Data("before".utf8))
+        let batch = try #require(FolderBatch(making: [base + "/new", base + "/exists"], thenWriting: [
+            FolderBatch.Write(folder: 0, file: base + "/new/absent", lines: ["x"]),
+            FolderBatch.Write(folder: 1, file: base + "/exists/kept", lines: ["after"]),
+        ]))
+        let results = batch.wait()
+        #expect(results.folders == [0, EEXIST])
+        #expect(results.writes == [ENOENT, -1], "a write is tried in a folder made, skipped in one that was there")
+        #expect(try String(contentsOfFile: base + "/exists/kept", encoding: .utf8) == "before")
+    }
+
+    @Test func aBatchNobodyWaitedForIsDoneWhenItGoes() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("podrun-batch-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let paths = (0..<50).map { base + "/f\($0)" }
+        do { _ = FolderBatch(making: paths) }
+        #expect(paths.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+    }
+
+    @Test func theManagerFinishesWhatTheBatchStartedAndMakesMissingParents() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("podrun-batch-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base + "/cpu", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: base + "/pids", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let folders = [base + "/cpu/pod/c1", base + "/pids/c1"]
+        let batch = try #require(FolderBatch(making: folders))
+        // The batch's mkdir of cpu/pod/c1 fails (ENOENT): the walk makes pod, then c1.
+        let results = batch.wait().folders
+        #expect(results == [ENOENT, 0])
+        #expect(try CgroupTree.make(folders[0], below: base + "/cpu", firstAttempt: results[0])
+                == [base + "/cpu/pod", base + "/cpu/pod/c1"])
+        #expect(try CgroupTree.make(folders[1], below: base + "/pids", firstAttempt: results[1]) == [folders[1]])
+        #expect(throws: PodrunError.self) {
+            try CgroupTree.make(base + "/x", below: base, firstAttempt: EACCES)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// Mounts from config.json, the read-only root, /dev, device nodes and symlink-safe destinations.
@@ -47,6 +48,31 @@ struct MountTests {
             #expect(entry.mountOptions.contains("ro"))
             #expect(!FileManager.default.fileExists(atPath: host + "/new"))
             #expect(readText(host + "/file") == "kept\n")
+        }
+    }
+
+    @Test func readonlyBindInAUserNamespaceKeepsTheLockedFlagsOfItsSource() async throws {
+        try await withHarness { h in
+            // A source whose nosuid, nodev, noexec and noatime the container's user namespace may not clear: the
+            // read-only remount is refused without them and must be retried with them (as runc does).
+            let host = try h.makeHostDirectory("locked")
+            guard mount("tmpfs", host, "tmpfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME), "mode=0777") == 0 else {
+                throw HarnessError("mount tmpfs on \(host): errno \(errno)")
+            }
+            defer { umount2(host, Int32(MNT_DETACH)) }
+            // At /tmp, which the shared fixture has: root in the user namespace may not make a folder there.
+            var config = ContainerConfig.shell(
+                "if touch /tmp/new 2>/dev/null; then echo WROTE; else echo refused; fi; grep ' /tmp ' /proc/self/mountinfo")
+            config.namespaces += [ContainerConfig.namespace("user")]
+            config.uidMappings = [ContainerConfig.idMapping(container: 0, host: 100_000, size: 65536)]
+            config.gidMappings = [ContainerConfig.idMapping(container: 0, host: 100_000, size: 65536)]
+            config.extraMounts = [ContainerConfig.bind(host, at: "/tmp", readonly: true)]
+            let output = try await h.output(of: config)
+            #expect(output.hasPrefix("refused"), "output: \(output)")
+            let entry = try #require(MountTable.parse(output).first { $0.mountPoint == "/tmp" }, "output: \(output)")
+            for option in ["ro", "nosuid", "nodev", "noexec", "noatime"] {
+                #expect(entry.mountOptions.contains(option), "\(option) missing from \(entry.mountOptions)")
+            }
         }
     }
 

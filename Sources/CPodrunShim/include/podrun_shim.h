@@ -1,5 +1,6 @@
 // podrun's C shim: only what Swift cannot call directly (variadic syscalls and ioctls, CMSG macros,
-// fork, makedev). Every function returns -1 and sets errno on failure, like the calls it wraps.
+// fork, makedev, a thread that runs while the runtime clones). Every function returns -1 and sets errno on
+// failure, like the calls it wraps.
 #ifndef PODRUN_SHIM_H
 #define PODRUN_SHIM_H
 
@@ -19,6 +20,24 @@ pid_t podrun_clone_into_cgroup(int cgroupfd);
 /// that cgroup v2 folder. A raw syscall like `podrun_clone_into_cgroup`: only a single-threaded caller may use it.
 pid_t podrun_clone3(uint64_t flags, int cgroupfd);
 int podrun_unshare(int flags);
+struct podrun_mkdir_batch;
+/// A file to write in a folder that a batch makes: each line in a write of its own, only when the batch's mkdir of
+/// folder number `folder` made it.
+struct podrun_folder_write {
+    int folder;
+    const char *file;
+    const char *const *lines;
+    int line_count;
+};
+/// Starts a thread that makes each folder of `paths` (mkdir, mode 0755), putting its errno (0 when made) in
+/// `errors`, then does `writes`, putting each one's errno (0 when written, -1 when its folder was not made) in
+/// `write_errors`. Everything must stay valid until `podrun_mkdir_batch_wait`. The thread does nothing else (no
+/// allocation, no lock), so that the caller may clone3 meanwhile. NULL with errno when no thread could start.
+struct podrun_mkdir_batch *podrun_mkdir_batch_start(const char *const *paths, int *errors, int count,
+                                                    const struct podrun_folder_write *writes, int *write_errors,
+                                                    int write_count);
+/// Waits for the batch's thread to end and frees the batch; the errors are then complete.
+void podrun_mkdir_batch_wait(struct podrun_mkdir_batch *batch);
 /// The filesystem type (statfs's f_type magic number) of what `path` is on; -1 with errno on failure. Glibc's
 /// Swift module leaves statfs out.
 long long podrun_filesystem_magic(const char *path);
