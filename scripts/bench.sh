@@ -98,8 +98,9 @@ $P run -d --bundle "$sleeper" p-exec
 $R run -d --bundle "$sleeper" r-exec
 hf exec "$P exec p-exec /bin/true" "$R exec r-exec /bin/true"
 # The same three rows again with the two runtimes alternating (bench/ab.c: runc, podrun, podrun, runc, ...; the
-# median of the pairs' ratios and its quartiles): hyperfine runs one command's runs, then the other's, so the
-# machine's drift over those seconds lands on a row's ratio; a pair's two runs are milliseconds apart.
+# median of the pairs' ratios and its quartiles), and `run` against the kernel floor likewise: hyperfine runs one
+# command's runs, then the other's, so the machine's drift over those seconds lands on a row's ratio; a pair's
+# two runs are milliseconds apart.
 "$cc_bin" -O2 -o "$work/build/ab" "$root_dir/bench/ab.c"
 paired() { # name, runc command, podrun command (each a word list)
     local name=$1; shift
@@ -109,6 +110,7 @@ paired run $R run --bundle "$bundle" r-run -- $P run --bundle "$bundle" p-run
 paired lifecycle /bin/sh -c "$R create --bundle $bundle r-cycle && $R start r-cycle && $R delete -f r-cycle" \
     -- /bin/sh -c "$P create --bundle $bundle p-cycle && $P start p-cycle && $P delete -f p-cycle"
 paired exec $R exec r-exec /bin/true -- $P exec p-exec /bin/true
+paired floor "$(command -v unshare)" --fork --pid --net --ipc --uts --mount /bin/true -- $P run --bundle "$bundle" p-run
 cleanup
 
 echo "==> sandbox create (network none, then bridge)"
@@ -207,17 +209,20 @@ print(f"{'benchmark':32} {'podrun ms':>10} {'peer':>10} {'peer ms':>9} {'ratio':
 for r in rows:
     print(f"{r['benchmark']:32} {r['podrun_ms']:10.2f} {r['peer']:>10} {r['peer_ms']:9.2f} {r['ratio']:7.2f}  {r['target']}")
 paired = {}
-for name, label in [("run", "run /bin/true"), ("lifecycle", "create+start+delete"), ("exec", "exec /bin/true")]:
-    # ab prints: A <ms> ms  B <ms> ms  B/A <ratio> (quartiles <q1> <q3>); A is runc, B podrun.
+for name, label, peer in [("run", "run /bin/true", "runc"), ("lifecycle", "create+start+delete", "runc"),
+                          ("exec", "exec /bin/true", "runc"), ("floor", "run /bin/true vs kernel floor", "unshare")]:
+    # ab prints: A <ms> ms  B <ms> ms  B/A <ratio> (quartiles <q1> <q3>); A is the peer, B podrun.
     words = open(f"{work}/paired_{name}.txt").read().replace("(", " ").replace(")", " ").split()
-    paired[label] = {"runc_ms": float(words[1]), "podrun_ms": float(words[4]), "ratio": float(words[7]),
-                     "quartiles": [float(words[9]), float(words[10])]}
+    paired[label] = {"peer": peer, f"{peer}_ms": float(words[1]), "podrun_ms": float(words[4]),
+                     "ratio": float(words[7]), "quartiles": [float(words[9]), float(words[10])]}
 for r in rows:
-    if r["peer"] == "runc" and r["benchmark"] in paired:
+    if r["benchmark"] in paired:
         r["paired"] = paired[r["benchmark"]]
 json.dump({"rows": rows}, open(out, "w"), indent=2)
-print("  (paired with runc, alternating: " + "; ".join(
-    f"{label} {p['ratio']:.3f} [{p['quartiles'][0]:.3f} to {p['quartiles'][1]:.3f}]" for label, p in paired.items()) + ")")
+for peer in ["runc", "unshare"]:
+    print(f"  (paired with {peer}, alternating: " + "; ".join(
+        f"{label.replace(' vs kernel floor', '')} {p['ratio']:.3f} [{p['quartiles'][0]:.3f} to {p['quartiles'][1]:.3f}]"
+        for label, p in paired.items() if p["peer"] == peer) + ")")
 for r in rows:
     if "cycle_ratios" in r:
         print(f"  ({r['benchmark']}: per cycle " + ", ".join(f"{x:.2f}" for x in r["cycle_ratios"]) + ")")
