@@ -24,8 +24,27 @@ struct podrun_mkdir_batch {
     int write_count;
 };
 
+// Another file's content, trailing newlines dropped, in one write (a cpuset value copied from the parent).
+static int copy_file(const struct podrun_folder_write *write_) {
+    char buffer[4096];
+    int source = open(write_->copy_from, O_RDONLY | O_CLOEXEC);
+    if (source < 0) return errno;
+    ssize_t length = read(source, buffer, sizeof buffer);
+    int error = length < 0 ? errno : 0;
+    close(source);
+    if (error != 0) return error;
+    while (length > 0 && buffer[length - 1] == '\n') length--;
+    int fd = open(write_->file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    ssize_t written = write(fd, buffer, (size_t)length);
+    error = written < 0 ? errno : (written != length ? EIO : 0);
+    close(fd);
+    return error;
+}
+
 // One file: each line in a write of its own (cgroup files such as devices.allow take one rule per write).
 static int write_lines(const struct podrun_folder_write *write_) {
+    if (write_->copy_from != NULL) return copy_file(write_);
     int fd = open(write_->file, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return errno;
     int error = 0;
@@ -39,7 +58,7 @@ static int write_lines(const struct podrun_folder_write *write_) {
     return error;
 }
 
-// The thread: mkdir(2), open, write and close, nothing else. It allocates nothing and takes no lock, so a clone3
+// The thread: mkdir(2), open, read, write and close, nothing else. It allocates nothing and takes no lock, so a clone3
 // or fork that another thread makes meanwhile copies no lock it holds.
 static void *make_folders(void *argument) {
     struct podrun_mkdir_batch *batch = argument;

@@ -37,13 +37,13 @@ struct CgroupV1Manager: CgroupManager {
         var writes: [FolderBatch.Write] = []
         for index in folders.indices {
             let (hierarchy, directory) = folders[index]
-            // The cpuset values a new cpuset folder needs, read here from its parent; when that cannot be read
-            // (a parent is missing too), `createLegacy` copies them down after making the parents.
-            if hierarchy.controllers.contains("cpuset"),
-               let cpus = try? CgroupTree.read(Self.parent(of: directory), "cpuset.cpus"),
-               let mems = try? CgroupTree.read(Self.parent(of: directory), "cpuset.mems") {
-                writes.append(FolderBatch.Write(folder: index, file: directory + "/cpuset.cpus", lines: [cpus]))
-                writes.append(FolderBatch.Write(folder: index, file: directory + "/cpuset.mems", lines: [mems]))
+            // The cpuset values a new cpuset folder needs, copied down from its parent by the thread; when that
+            // fails (a parent is missing too), `createLegacy` copies them after making the parents.
+            if hierarchy.controllers.contains("cpuset") {
+                let parent = Self.parent(of: directory)
+                for file in ["cpuset.cpus", "cpuset.mems"] {
+                    writes.append(FolderBatch.Write(folder: index, file: directory + "/" + file, copying: parent + "/" + file))
+                }
             }
             if hierarchy.controllers.contains("devices"), let devices, !devices.isEmpty {
                 for run in Self.deviceRuleRuns(devices) {
@@ -67,8 +67,9 @@ struct CgroupV1Manager: CgroupManager {
         }
         try create(folders, firstAttempts: results?.folders, skipping: batchWrote)
         guard let devices, !devices.isEmpty, let dir = directory("devices") else { return }
-        let files = Self.deviceRuleRuns(devices).map { dir + "/" + $0.file }
-        if !files.allSatisfy(batchWrote) { try writeDeviceRules(devices, dir) }
+        // The rules are written here unless the batch wrote them all (it got them when it made the folder).
+        let ruleFiles = batch.map { batch in batch.writes.map(\.file).filter { $0.hasPrefix(dir + "/devices.") } } ?? []
+        if ruleFiles.isEmpty || !ruleFiles.allSatisfy(batchWrote) { try writeDeviceRules(devices, dir) }
     }
 
     /// The folder `directory` is in.

@@ -6,23 +6,31 @@ import Glibc
 /// kernel's time on this kind of host) with their cpuset values and device rules before it clones the container's
 /// process, which takes longer.
 ///
-/// The thread is C that calls mkdir, open, write and close and nothing else (no allocation, no lock), so a clone3
+/// The thread is C that calls mkdir, open, read, write and close and nothing else (no allocation, no lock), so a clone3
 /// or fork made meanwhile copies no lock it holds, and the cloned process has one thread whatever this one has.
 /// `wait()` joins it; so does the end of the batch, so that nothing removes the folders while the thread may still
 /// make one.
 public final class FolderBatch {
-    /// A file to write in one of the batch's folders, each line in a write of its own; written only when the
-    /// batch's mkdir made that folder (a folder that was there keeps what it has).
+    /// A file to write in one of the batch's folders: each line in a write of its own, or another file's content
+    /// (its trailing newlines dropped) in one write. Written only when the batch's mkdir made that folder (a folder
+    /// that was there keeps what it has).
     public struct Write: Equatable, Sendable {
         /// The folder's index in `paths`.
         public var folder: Int
         public var file: String
         public var lines: [String]
+        /// The file whose content is written instead of `lines`.
+        public var copyFrom: String?
 
         public init(folder: Int, file: String, lines: [String]) {
             self.folder = folder
             self.file = file
             self.lines = lines
+        }
+
+        public init(folder: Int, file: String, copying source: String) {
+            self.init(folder: folder, file: file, lines: [])
+            copyFrom = source
         }
     }
 
@@ -70,7 +78,8 @@ public final class FolderBatch {
                 line += 1
             }
             cWrites[index] = podrun_folder_write(folder: Int32(write.folder), file: UnsafePointer(strdup(write.file)),
-                                                 lines: UnsafePointer(cLines + first), line_count: Int32(write.lines.count))
+                                                 lines: UnsafePointer(cLines + first), line_count: Int32(write.lines.count),
+                                                 copy_from: write.copyFrom.map { UnsafePointer(strdup($0)) })
         }
         guard let thread = podrun_mkdir_batch_start(cPaths, folderErrors, Int32(paths.count), cWrites, writeErrors,
                                                     Int32(writes.count)) else {
@@ -100,7 +109,10 @@ public final class FolderBatch {
         released = true
         for index in paths.indices { free(UnsafeMutableRawPointer(mutating: cPaths[index])) }
         for index in 0..<lineCount { free(UnsafeMutableRawPointer(mutating: cLines[index])) }
-        for index in writes.indices { free(UnsafeMutableRawPointer(mutating: cWrites[index].file)) }
+        for index in writes.indices {
+            free(UnsafeMutableRawPointer(mutating: cWrites[index].file))
+            free(cWrites[index].copy_from.map { UnsafeMutableRawPointer(mutating: $0) })
+        }
         cPaths.deallocate()
         folderErrors.deallocate()
         cLines.deallocate()

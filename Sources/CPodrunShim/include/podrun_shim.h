@@ -21,13 +21,15 @@ pid_t podrun_clone_into_cgroup(int cgroupfd);
 pid_t podrun_clone3(uint64_t flags, int cgroupfd);
 int podrun_unshare(int flags);
 struct podrun_mkdir_batch;
-/// A file to write in a folder that a batch makes: each line in a write of its own, only when the batch's mkdir of
-/// folder number `folder` made it.
+/// A file to write in a folder that a batch makes, only when the batch's mkdir of folder number `folder` made it:
+/// each line in a write of its own, or, when `copy_from` is not NULL, that file's content (up to 4 KiB, its
+/// trailing newlines dropped) in one write.
 struct podrun_folder_write {
     int folder;
     const char *file;
     const char *const *lines;
     int line_count;
+    const char *copy_from;
 };
 /// Starts a thread that makes each folder of `paths` (mkdir, mode 0755), putting its errno (0 when made) in
 /// `errors`, then does `writes`, putting each one's errno (0 when written, -1 when its folder was not made) in
