@@ -1,6 +1,7 @@
 // A batch of mkdirs (and the first writes to what they made) on a thread of their own: the runtime makes a
 // container's v1 cgroup folders while it clones the container's process, which takes most of a millisecond
-// (mostly the kernel making the network namespace).
+// (mostly the kernel making the network namespace). Then descriptors of the folders for the container's process
+// to join and mount them through: each `tasks` file opened, each folder's mount copied read-only.
 #define _GNU_SOURCE
 #include "podrun_shim.h"
 
@@ -9,9 +10,12 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct podrun_mkdir_batch {
@@ -22,6 +26,7 @@ struct podrun_mkdir_batch {
     const struct podrun_folder_write *writes;
     int *write_errors;
     int write_count;
+    const struct podrun_folder_handover *handover;
 };
 
 // Another file's content, trailing newlines dropped, in one write (a cpuset value copied from the parent).
@@ -71,12 +76,40 @@ static void *make_folders(void *argument) {
         int made = folder >= 0 && folder < batch->count && batch->errors[folder] == 0;
         batch->write_errors[i] = made ? write_lines(write_) : -1;
     }
+    const struct podrun_folder_handover *handover = batch->handover;
+    if (handover == NULL) return NULL;
+    for (int i = 0; i < batch->count; i++) {
+        if (handover->opened != NULL) handover->opened[i] = -1;
+        if (handover->trees != NULL) handover->trees[i] = -1;
+        if (batch->errors[i] != 0 && batch->errors[i] != EEXIST) continue;
+        if (handover->opened != NULL && handover->open_name != NULL) {
+            char path[4096];
+            int length = snprintf(path, sizeof path, "%s/%s", batch->paths[i], handover->open_name);
+            if (length > 0 && (size_t)length < sizeof path) handover->opened[i] = open(path, O_WRONLY | O_CLOEXEC);
+        }
+        if (handover->trees != NULL) {
+            int tree = (int)syscall(SYS_open_tree, AT_FDCWD, batch->paths[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+            if (tree < 0) continue;
+            struct mount_attr attributes;
+            memset(&attributes, 0, sizeof attributes);
+            attributes.attr_set = handover->tree_set;
+            attributes.attr_clr = handover->tree_clear;
+            // As a bind made in the container's rslave mount namespace would be: a slave of the folder's mount
+            // when that is shared, else private (a copy starts in its source's peer group).
+            attributes.propagation = MS_SLAVE;
+            if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attributes, sizeof attributes) != 0) {
+                close(tree);
+                continue;
+            }
+            handover->trees[i] = tree;
+        }
+    }
     return NULL;
 }
 
 struct podrun_mkdir_batch *podrun_mkdir_batch_start(const char *const *paths, int *errors, int count,
                                                     const struct podrun_folder_write *writes, int *write_errors,
-                                                    int write_count) {
+                                                    int write_count, const struct podrun_folder_handover *handover) {
     struct podrun_mkdir_batch *batch = malloc(sizeof *batch);
     if (batch == NULL) return NULL;
     batch->paths = paths;
@@ -85,6 +118,7 @@ struct podrun_mkdir_batch *podrun_mkdir_batch_start(const char *const *paths, in
     batch->writes = writes;
     batch->write_errors = write_errors;
     batch->write_count = write_count;
+    batch->handover = handover;
     pthread_attr_t attributes;
     sigset_t all;
     sigfillset(&all);

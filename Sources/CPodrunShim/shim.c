@@ -144,6 +144,56 @@ int podrun_recv_fd(int sock) {
     return fd;
 }
 
+// The most descriptors one message carries (the kernel's SCM_MAX_FD is 253).
+enum { PODRUN_MESSAGE_FDS = 64 };
+
+long podrun_send_with_fds(int sock, const void *bytes, size_t length, const int *fds, int count) {
+    if (count < 0 || count > PODRUN_MESSAGE_FDS) { errno = EINVAL; return -1; }
+    struct iovec iov = {.iov_base = (void *)bytes, .iov_len = length};
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * PODRUN_MESSAGE_FDS)];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (count > 0) {
+        memset(&u, 0, sizeof(u));
+        msg.msg_control = u.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)count);
+    }
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+long podrun_recv_with_fds(int sock, void *bytes, size_t length, int *fds, int max, int *count) {
+    *count = 0;
+    struct iovec iov = {.iov_base = bytes, .iov_len = length};
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * PODRUN_MESSAGE_FDS)];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    ssize_t n;
+    // ECONNRESET: the peer closed before reading what was sent to it; the messages it sent first follow.
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && (errno == EINTR || errno == ECONNRESET));
+    if (n < 0) return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int received = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < received; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + sizeof(int) * (size_t)i, sizeof(int));
+            if (*count < max) fds[(*count)++] = fd; else close(fd);
+        }
+    }
+    return n;
+}
+
 int podrun_ioctl_set_ctty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
 int podrun_ioctl_ptsnum(int fd, unsigned int *num) { return ioctl(fd, TIOCGPTN, num); }
 int podrun_ioctl_unlock_pt(int fd) { int unlock = 0; return ioctl(fd, TIOCSPTLCK, &unlock); }
@@ -199,6 +249,10 @@ int podrun_mount_setattr_recursive(int fd, uint64_t set, uint64_t clear) {
     attr.attr_set = set;
     attr.attr_clr = clear;
     return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+}
+
+int podrun_move_mount(int from, int to_directory, const char *to_path) {
+    return (int)syscall(SYS_move_mount, from, "", to_directory, to_path, MOVE_MOUNT_F_EMPTY_PATH);
 }
 
 int podrun_bpf_load_device_program(const void *instructions, unsigned int count, char *log, unsigned int log_size) {

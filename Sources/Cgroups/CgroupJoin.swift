@@ -26,10 +26,22 @@ public struct CgroupJoin: Codable, Sendable, Equatable {
         self.unifiedDirectory = unifiedDirectory
     }
 
-    /// Moves the calling process into the cgroup's v1 hierarchies. The caller must be single-threaded: only the
-    /// calling thread moves.
-    public func enterLegacyHierarchies() throws {
-        for file in taskFiles {
+    /// Moves the calling process into the cgroup's v1 hierarchies: through `descriptors` for the `taskFiles`
+    /// whose bit is set in `opened` (bit i for file i; one descriptor each, in order; this closes them), by path
+    /// for the others. The caller must be single-threaded: only the calling thread moves.
+    public func enterLegacyHierarchies(opened: UInt64 = 0, descriptors: [Int32] = []) throws {
+        var next = 0
+        for index in taskFiles.indices {
+            let file = taskFiles[index]
+            if index < 64, opened & (1 << UInt64(index)) != 0, next < descriptors.count {
+                let descriptor = descriptors[next]
+                next += 1
+                let written = write(descriptor, "0", 1)
+                let e = errno
+                close(descriptor)
+                guard written == 1 else { throw PodrunError(.system, "join cgroup: write 0 to", path: file, errno: e) }
+                continue
+            }
             do {
                 try FileIO.writeExisting(file, "0")
             } catch let e as PodrunError {

@@ -17,8 +17,9 @@ public protocol CgroupManager: Sendable {
     func createUnified() throws
     /// Starts making the v1 folders, with the cpuset values and `devices`' rules of those it makes, on a thread
     /// of their own (see `FolderBatch`), for `createLegacy(after:devices:)` to finish; nil when there are none (a
-    /// unified host) or no thread could start.
-    func startLegacy(devices: [LinuxDeviceCgroup]?) -> FolderBatch?
+    /// unified host) or no thread could start. The thread also opens each folder's `tasks` file and, with
+    /// `mountAttributes`, copies each folder's mount with them (see `FolderBatch.takeMountCopies()`).
+    func startLegacy(devices: [LinuxDeviceCgroup]?, copyingMountsWith mountAttributes: MountAttributes?) -> FolderBatch?
     /// Makes the v1 folders `createUnified()` left (none on a unified host) and writes the device rules, but for
     /// what `started` (begun with the same `devices`) did of it.
     func createLegacy(after started: FolderBatch?, devices: [LinuxDeviceCgroup]?) throws

@@ -31,7 +31,7 @@ struct CgroupV1Manager: CgroupManager {
         directoriesByHierarchy.filter { !$0.hierarchy.isUnified }
     }
 
-    func startLegacy(devices: [LinuxDeviceCgroup]?) -> FolderBatch? {
+    func startLegacy(devices: [LinuxDeviceCgroup]?, copyingMountsWith mountAttributes: MountAttributes?) -> FolderBatch? {
         let folders = legacyFolders
         guard !folders.isEmpty else { return nil }
         var writes: [FolderBatch.Write] = []
@@ -51,7 +51,9 @@ struct CgroupV1Manager: CgroupManager {
                 }
             }
         }
-        return FolderBatch(making: folders.map(\.directory), thenWriting: writes)
+        // And the `tasks` files, which the container's process then joins through descriptors.
+        return FolderBatch(making: folders.map(\.directory), thenWriting: writes, opening: "tasks",
+                           copyingMountsWith: mountAttributes)
     }
 
     func createLegacy(after started: FolderBatch?, devices: [LinuxDeviceCgroup]?) throws {

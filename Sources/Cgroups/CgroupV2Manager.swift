@@ -36,7 +36,9 @@ struct CgroupV2Manager: CgroupManager {
     }
 
     func createUnified() throws { try create() }
-    func startLegacy(devices: [LinuxDeviceCgroup]?) -> FolderBatch? { nil }
+    func startLegacy(devices: [LinuxDeviceCgroup]?, copyingMountsWith mountAttributes: MountAttributes?) -> FolderBatch? {
+        nil
+    }
     /// No v1 folders: only the device rules (an eBPF program).
     func createLegacy(after started: FolderBatch?, devices: [LinuxDeviceCgroup]?) throws {
         try set(LinuxResources(devices: devices))

@@ -54,6 +54,45 @@ public struct SyncChannel<Message: SyncMessage>: Sendable {
             guard n >= 0 else { throw PodrunError.system("receive sync message") }
             count = n
         }
+        return try Self.decode(bytes)
+    }
+
+    /// Sends one message with `descriptors` (SCM_RIGHTS, at most 64): the receiver gets its own copies, in order.
+    public func send(_ message: Message, descriptors: [Int32]) throws {
+        let bytes = try message.compactBytes ?? JSONCoding.encode(message, what: "sync message")
+        let n = bytes.withUnsafeBytes { buffer in
+            descriptors.withUnsafeBufferPointer {
+                podrun_send_with_fds(fd, buffer.baseAddress, buffer.count, $0.baseAddress, Int32($0.count))
+            }
+        }
+        guard n == bytes.count else { throw PodrunError.system("send sync message with descriptors") }
+    }
+
+    /// Receives one message and the descriptors sent with it (close-on-exec, in order; the caller owns them); a nil
+    /// message when the other side closed.
+    public func receiveWithDescriptors() throws -> (message: Message?, descriptors: [Int32]) {
+        var descriptors: [Int32] = []
+        let bytes = try withUnsafeTemporaryAllocation(of: Int32.self, capacity: 64) { received in
+            var count: Int32 = 0
+            let bytes = try [UInt8](unsafeUninitializedCapacity: 65536) { buffer, length in
+                length = 0
+                let n = podrun_recv_with_fds(fd, buffer.baseAddress, buffer.count, received.baseAddress, 64, &count)
+                guard n >= 0 else { throw PodrunError.system("receive sync message") }
+                length = n
+            }
+            if count > 0 { descriptors = Array(UnsafeBufferPointer(rebasing: received[0..<Int(count)])) }
+            return bytes
+        }
+        do {
+            return (try Self.decode(bytes), descriptors)
+        } catch {
+            for descriptor in descriptors { close(descriptor) }
+            throw error
+        }
+    }
+
+    /// A message from its bytes; nil for none (the other side closed).
+    private static func decode(_ bytes: [UInt8]) throws -> Message? {
         if bytes.isEmpty { return nil }
         if bytes[0] != UInt8(ascii: "{") {
             guard let message = Message(compactBytes: bytes) else {

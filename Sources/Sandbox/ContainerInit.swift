@@ -209,15 +209,29 @@ public enum ContainerInit {
         // Into the cgroup (when the runtime makes its v1 folders meanwhile) and a new cgroup namespace rooted
         // there, before the first step that needs them: a cgroup mount, a device node, a hook, the exec.
         let cgroupEntry = CgroupEntry(join: {
+            var mountCopies: [Int32] = []
             if config.joinsCgroupWhenReady {
-                guard case .cgroupReady? = try channel.receive() else {
+                let (message, descriptors) = try channel.receiveWithDescriptors()
+                guard case .cgroupReady(let opened, let copies)? = message,
+                      opened.nonzeroBitCount + copies.nonzeroBitCount == descriptors.count else {
+                    for descriptor in descriptors { close(descriptor) }
                     throw PodrunError(.internalError, "runtime did not make the container's cgroup")
                 }
-                try config.cgroupJoin?.enterLegacyHierarchies()
+                // The mount copies come after the `tasks` files, one for each bit, in the order of the binds.
+                if copies != 0 {
+                    mountCopies = [Int32](repeating: -1, count: config.cgroupMounts.count)
+                    var next = opened.nonzeroBitCount
+                    for index in mountCopies.indices where index < 64 && copies & (1 << UInt64(index)) != 0 {
+                        mountCopies[index] = descriptors[next]
+                        next += 1
+                    }
+                }
+                try config.cgroupJoin?.enterLegacyHierarchies(opened: opened, descriptors: descriptors)
             }
             if spec.linux?.namespaces?.contains(where: { $0.type == .cgroup && ($0.path ?? "").isEmpty }) == true {
                 try Sys.unshare(LinuxNamespaceType.cgroup.cloneFlag)
             }
+            return mountCopies
         }, awaitLimits: config.awaitsResources ? {
             guard case .resourcesSet? = try channel.receive() else {
                 throw PodrunError(.internalError, "runtime did not set the container's cgroup limits")
@@ -333,10 +347,13 @@ public enum ContainerInit {
 /// runtime writes the cgroup's limits other than the device rules after that (`InitConfig.awaitsResources`),
 /// waiting for them, once, before the process reports ready and execs.
 final class CgroupEntry {
-    private var join: (() throws -> Void)?
+    private var join: (() throws -> [Int32])?
     private var limits: (() throws -> Void)?
+    /// What the join got: a read-only copy of the mount of each `InitConfig.cgroupMounts` folder, or -1.
+    private var mountCopies: [Int32] = []
 
-    init(join: @escaping () throws -> Void, awaitLimits: (() throws -> Void)? = nil) {
+    /// `join` returns the mount copies it got, in the order of `InitConfig.cgroupMounts` (empty for none).
+    init(join: @escaping () throws -> [Int32], awaitLimits: (() throws -> Void)? = nil) {
         self.join = join
         self.limits = awaitLimits
     }
@@ -345,7 +362,14 @@ final class CgroupEntry {
     func enter() throws {
         guard let join else { return }
         self.join = nil
-        try join()
+        mountCopies = try join()
+    }
+
+    /// The mount copy of cgroup bind `index`, once (the caller owns it); nil when there is none.
+    func takeMountCopy(_ index: Int) -> Int32? {
+        guard mountCopies.indices.contains(index), mountCopies[index] >= 0 else { return nil }
+        defer { mountCopies[index] = -1 }
+        return mountCopies[index]
     }
 
     /// Joins if not done yet, then waits for the limits the first time; later calls do nothing.

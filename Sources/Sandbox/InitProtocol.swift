@@ -19,8 +19,12 @@ public enum InitMessage: Codable, Sendable {
     case ready
     /// Init -> runtime: setting up failed.
     case failed(PodrunError)
-    /// Runtime -> container process (cloned directly): the cgroup's v1 folders exist; join them.
-    case cgroupReady
+    /// Runtime -> container process (cloned directly): the cgroup's v1 folders exist; join them. The message
+    /// carries descriptors, in this order: of each `CgroupJoin.taskFiles` file whose bit is set in
+    /// `openedTaskFiles` (bit i for file i; the others are joined by path), then a read-only copy of the folder's
+    /// mount for each of `InitConfig.cgroupMounts` whose bit is set in `mountCopies` (moved into place instead of a
+    /// bind and a remount).
+    case cgroupReady(openedTaskFiles: UInt64, mountCopies: UInt64)
     /// Runtime -> container process (cloned directly, `awaitsResources`): the cgroup's limits are written; go on
     /// to exec.
     case resourcesSet
@@ -41,7 +45,9 @@ extension InitMessage: SyncMessage {
         case .runHooks: return [5]
         case .hooksDone(let pid): return withPid(6, pid)
         case .ready: return [7]
-        case .cgroupReady: return [8]
+        case .cgroupReady(let opened, let copies):
+            guard opened != 0 || copies != 0 else { return [8] }
+            return [8] + (0..<16).map { UInt8(truncatingIfNeeded: ($0 < 8 ? opened : copies) >> (8 * ($0 % 8))) }
         case .resourcesSet: return [9]
         case .failed: return nil
         }
@@ -60,7 +66,10 @@ extension InitMessage: SyncMessage {
         case (5, 1): self = .runHooks
         case (6, 5): guard let p = pid() else { return nil }; self = .hooksDone(pid: p)
         case (7, 1): self = .ready
-        case (8, 1): self = .cgroupReady
+        case (8, 1): self = .cgroupReady(openedTaskFiles: 0, mountCopies: 0)
+        case (8, 17):
+            self = .cgroupReady(openedTaskFiles: (1...8).reduce(0) { $0 | UInt64(bytes[$1]) << (8 * ($1 - 1)) },
+                                mountCopies: (9...16).reduce(0) { $0 | UInt64(bytes[$1]) << (8 * ($1 - 9)) })
         case (9, 1): self = .resourcesSet
         default: return nil
         }

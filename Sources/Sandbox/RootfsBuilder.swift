@@ -157,12 +157,19 @@ struct RootfsBuilder: ~Copyable {
         // filesystem, made a moment ago, where nothing else can put a symlink.
         let tmpfsPath = RootedDirectory.procPath(tmpfs)
         let readOnly = options.flags & Sys.MS_RDONLY
-        for hierarchy in config.cgroupMounts {
+        for index in config.cgroupMounts.indices {
+            let hierarchy = config.cgroupMounts[index]
             guard mkdirat(tmpfs, hierarchy.name, 0o755) == 0 || errno == EEXIST else {
                 throw PodrunError.system("mkdir cgroup mount point", path: hierarchy.name)
             }
             let mountPoint = tmpfsPath + "/" + hierarchy.name
-            if hasCgroupNS {
+            if !hasCgroupNS, let copy = cgroupEntry?.takeMountCopy(index) {
+                // The runtime's copy of the folder's mount, read-only as the remount below would make it.
+                let moved = podrun_move_mount(copy, tmpfs, hierarchy.name)
+                let e = errno
+                close(copy)
+                guard moved == 0 else { throw PodrunError.system("move cgroup mount", path: hierarchy.name, errno: e) }
+            } else if hasCgroupNS {
                 try Sys.mount("cgroup", mountPoint, hierarchy.fsType, baseFlags | readOnly, hierarchy.options,
                               describe: "mount cgroup \(hierarchy.name)")
             } else {

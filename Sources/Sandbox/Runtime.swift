@@ -170,11 +170,16 @@ public struct Runtime: Sendable {
         // and the first writes to them (cpuset values, device rules) run on a thread of their own from here on,
         // while this one makes the v2 folder and clones the process (the network namespace alone takes longer).
         // The thread is done before this returns or throws, so before any clean-up removes what it made.
-        let startedFolders = config.joinsCgroupWhenReady ? cgroup.startLegacy(devices: resources.devices) : nil
+        let startedFolders = config.joinsCgroupWhenReady
+            ? cgroup.startLegacy(devices: resources.devices,
+                                 copyingMountsWith: Self.cgroupMountAttributes(spec, binds: config.cgroupMounts))
+            : nil
         defer { startedFolders?.wait() }
         let legacyCgroup = LegacyCgroupSteps(make: {
             try cgroup.createLegacy(after: startedFolders, devices: resources.devices)
-        }, setResources: { try cgroup.set(deferred) })
+        }, setResources: { try cgroup.set(deferred) }, takeHandover: {
+            Self.handover(of: startedFolders, join: config.cgroupJoin, binds: config.cgroupMounts)
+        })
         try cgroup.createUnified()
         if !config.joinsCgroupWhenReady { try legacyCgroup.all() }
         let child = try startInit(config, consoleFd: consoleFd, cleanup: cleanup, legacyCgroup: legacyCgroup)
@@ -182,6 +187,51 @@ public struct Runtime: Sendable {
                                pidStartTime: child.startTime, created: Timestamp.nowRFC3339Nano(),
                                spec: spec, cgroupPath: cgroup.path, cgroupDirectories: cgroup.directories,
                                storage: options.storage)
+    }
+
+    /// What a directly cloned process gets with its go-ahead, from the folder batch: a descriptor of each of the
+    /// join's `tasks` files and a read-only copy of the mount of each cgroup bind's folder, -1 where there is none.
+    struct CgroupHandover {
+        /// In the order of `CgroupJoin.taskFiles`.
+        var taskFiles: [Int32] = []
+        /// In the order of `InitConfig.cgroupMounts`.
+        var mountCopies: [Int32] = []
+
+        /// Closes every descriptor.
+        func close() {
+            for descriptor in taskFiles + mountCopies where descriptor >= 0 { Glibc.close(descriptor) }
+        }
+    }
+
+    /// The descriptors the folder batch made, in the orders of `join.taskFiles` and of `binds`; the `tasks` files
+    /// only when the batch made the join's very folders.
+    static func handover(of batch: FolderBatch?, join: CgroupJoin?, binds: [CgroupBind]) -> CgroupHandover {
+        guard let batch else { return CgroupHandover() }
+        var handover = CgroupHandover()
+        let opened = batch.takeOpened()
+        if let join, batch.openedName == "tasks", batch.paths.map({ $0 + "/tasks" }) == join.taskFiles {
+            handover.taskFiles = opened
+        } else {
+            for descriptor in opened where descriptor >= 0 { close(descriptor) }
+        }
+        var copies = batch.takeMountCopies()
+        handover.mountCopies = binds.map { bind in
+            guard let index = batch.paths.firstIndex(of: bind.hostPath), copies[index] >= 0 else { return -1 }
+            defer { copies[index] = -1 }
+            return copies[index]
+        }
+        for descriptor in copies where descriptor >= 0 { close(descriptor) }
+        return handover
+    }
+
+    /// The attributes a directly cloned process' cgroup binds get (see `FolderBatch.takeMountCopies()`): those of
+    /// the remount of the spec's first `cgroup` mount when it binds v1 folders (no cgroup namespace, no v2 bind);
+    /// nil otherwise.
+    static func cgroupMountAttributes(_ spec: Spec, binds: [CgroupBind]) -> MountAttributes? {
+        guard let mount = spec.mounts?.first(where: { $0.type == "cgroup" || $0.type == "cgroup2" }),
+              spec.linux?.namespaces?.contains(where: { $0.type == .cgroup }) != true,
+              !binds.isEmpty, !binds.contains(where: { $0.fsType == "cgroup2" && $0.name.isEmpty }) else { return nil }
+        return MountAttributes(remountFlags: MountOptions.parse(mount.options ?? []).flags)
     }
 
     /// Whether a `run` may start the container's process at once, without the exec fifo `start` opens: when no
@@ -201,6 +251,8 @@ public struct Runtime: Sendable {
     struct LegacyCgroupSteps {
         var make: () throws -> Void
         var setResources: () throws -> Void
+        /// After `make`: the descriptors the process gets with its go-ahead (the caller closes them).
+        var takeHandover: () -> CgroupHandover = { CgroupHandover() }
 
         func all() throws {
             try make()
@@ -261,8 +313,17 @@ public struct Runtime: Sendable {
             if config.joinsCgroupWhenReady {
                 try legacyCgroup?.make()
                 if !config.awaitsResources { try legacyCgroup?.setResources() }
+                // The process joins the folders through the `tasks` files the batch opened and mounts the batch's
+                // copies of them, sent along (at most 32 of each: a message carries up to 64 descriptors; a v1 host
+                // has a dozen hierarchies).
+                let handover = legacyCgroup?.takeHandover() ?? CgroupHandover()
+                let tasks = handover.taskFiles.prefix(32).indices.filter { handover.taskFiles[$0] >= 0 }
+                let copies = handover.mountCopies.prefix(32).indices.filter { handover.mountCopies[$0] >= 0 }
                 // A process that failed meanwhile is gone: its `failed` message is read below.
-                try? channel.send(.cgroupReady)
+                try? channel.send(.cgroupReady(openedTaskFiles: tasks.reduce(0) { $0 | 1 << UInt64($1) },
+                                               mountCopies: copies.reduce(0) { $0 | 1 << UInt64($1) }),
+                                  descriptors: tasks.map { handover.taskFiles[$0] } + copies.map { handover.mountCopies[$0] })
+                handover.close()
                 if config.awaitsResources {
                     try legacyCgroup?.setResources()
                     try? channel.send(.resourcesSet)

@@ -289,7 +289,7 @@ extension RealCgroupV1Tests {
         let devices = [LinuxDeviceCgroup(allow: false, access: "rwm"),
                        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
                        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 5, access: "rw")]
-        let batch = m.startLegacy(devices: devices)
+        let batch = m.startLegacy(devices: devices, copyingMountsWith: nil)
         #expect(batch != nil)
         try m.createLegacy(after: batch, devices: devices)
         try plain.create()
@@ -301,6 +301,63 @@ extension RealCgroupV1Tests {
         for file in ["cpuset.cpus", "cpuset.mems"] {
             let parent = try String(contentsOfFile: "/sys/fs/cgroup/cpuset/\(file)", encoding: .utf8)
             #expect(try String(contentsOfFile: "/sys/fs/cgroup/cpuset/\(id)/\(file)", encoding: .utf8) == parent)
+        }
+    }
+
+    @Test func foldersStartedOnAThreadComeWithTheJoinsTasksFilesAndReadOnlyMountCopies() throws {
+        let id = "podrun-test-handover-\(getpid())"
+        let m = try Cgroups.manager(cgroupsPath: "/\(id)", containerID: id)
+        defer {
+            try? m.destroy()
+            #expect(!m.exists())
+        }
+        let batch = try #require(m.startLegacy(devices: nil, copyingMountsWith: MountAttributes(remountFlags: 1)))
+        try m.createLegacy(after: batch, devices: nil)
+        let opened = batch.takeOpened()
+        let copies = batch.takeMountCopies()
+        defer { for descriptor in opened + copies where descriptor >= 0 { close(descriptor) } }
+        // The process joins through these in the order of the join's task files.
+        #expect(batch.paths.map { $0 + "/tasks" } == m.join.taskFiles)
+        for index in batch.paths.indices {
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(opened[index])")
+                    == batch.paths[index] + "/tasks")
+            var copied = stat()
+            var folder = stat()
+            #expect(fstat(copies[index], &copied) == 0 && stat(batch.paths[index], &folder) == 0)
+            #expect(copied.st_ino == folder.st_ino && copied.st_dev == folder.st_dev, "\(batch.paths[index])")
+            var flags = statvfs()
+            #expect(fstatvfs(copies[index], &flags) == 0 && flags.f_flag & UInt(ST_RDONLY) != 0)
+        }
+    }
+}
+
+/// Joining the v1 hierarchies: through the descriptors the runtime sent, by path for the others.
+@Suite struct CgroupJoinTests {
+    @Test func eachTaskFileIsWrittenThroughItsDescriptorWhenItHasOneElseByPathAndTheDescriptorsAreClosed() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("podrun-join-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        // Plain files stand in for the tasks files (a write of 0 to a real one moves the writer).
+        let files = (0..<4).map { base + "/tasks\($0)" }
+        for file in files { FileManager.default.createFile(atPath: file, contents: nil) }
+        // Descriptors for files 1 and 3, of stand-ins elsewhere, so that a write by path would miss them.
+        let through = [base + "/through1", base + "/through3"]
+        for file in through { FileManager.default.createFile(atPath: file, contents: nil) }
+        let descriptors = through.map { open($0, O_WRONLY | O_CLOEXEC) }
+        try #require(descriptors.allSatisfy { $0 >= 0 })
+        let inodes = descriptors.map { descriptor -> ino_t in
+            var st = stat()
+            fstat(descriptor, &st)
+            return st.st_ino
+        }
+        try CgroupJoin(taskFiles: files, unifiedDirectory: nil)
+            .enterLegacyHierarchies(opened: 0b1010, descriptors: descriptors)
+        #expect(try files.map { try String(contentsOfFile: $0, encoding: .utf8) } == ["0", "", "0", ""])
+        #expect(try through.map { try String(contentsOfFile: $0, encoding: .utf8) } == ["0", "0"])
+        // Closed: each number is free, or (another test's thread opened something meanwhile) another file.
+        for (descriptor, inode) in zip(descriptors, inodes) {
+            var st = stat()
+            #expect(fstat(descriptor, &st) != 0 || st.st_ino != inode, "descriptor \(descriptor) still open")
         }
     }
 }
@@ -350,6 +407,54 @@ extension RealCgroupV1Tests {
         #expect(results.folders == [0, EEXIST])
         #expect(results.writes == [ENOENT, -1], "a write is tried in a folder made, skipped in one that was there")
         #expect(try String(contentsOfFile: base + "/exists/kept", encoding: .utf8) == "before")
+    }
+
+    @Test func aFileIsOpenedInEachFolderMadeOrFoundAndHandedOverOnce() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("podrun-batch-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base + "/exists", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        FileManager.default.createFile(atPath: base + "/exists/tasks", contents: nil)
+        let batch = try #require(FolderBatch(making: [base + "/new", base + "/exists", base + "/missing/child"],
+                                             opening: "tasks"))
+        let opened = batch.takeOpened()
+        defer { for descriptor in opened where descriptor >= 0 { close(descriptor) } }
+        // Opened write-only without O_CREAT, as a cgroup file: the new folder has none, the missing one is not made.
+        #expect(opened[0] == -1 && opened[2] == -1)
+        #expect(opened[1] >= 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(opened[1])") == base + "/exists/tasks")
+        #expect(write(opened[1], "0", 1) == 1)
+        #expect(try String(contentsOfFile: base + "/exists/tasks", encoding: .utf8) == "0")
+        #expect(batch.takeOpened() == [-1, -1, -1], "the descriptors are handed over once")
+        #expect(batch.takeMountCopies() == [-1, -1, -1], "no mount copies unless asked for")
+    }
+
+    @Test(.enabled(if: getuid() == 0))
+    func eachFolderMadeOrFoundGetsADetachedMountCopyWithTheAttributesAsked() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("podrun-batch-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base + "/exists", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let attributes = MountAttributes(remountFlags: MountOptions.parse(["ro", "nosuid", "nodev", "noexec"]).flags)
+        let paths = [base + "/new", base + "/exists", base + "/missing/child"]
+        let batch = try #require(FolderBatch(making: paths, copyingMountsWith: attributes))
+        let copies = batch.takeMountCopies()
+        defer { for descriptor in copies where descriptor >= 0 { close(descriptor) } }
+        #expect(copies[2] == -1)
+        for index in 0..<2 {
+            let copy = copies[index]
+            try #require(copy >= 0)
+            // The copy's root is the folder, and it is read-only, nosuid, nodev and noexec, unlike the folder's mount.
+            var copied = stat()
+            var folder = stat()
+            #expect(fstat(copy, &copied) == 0 && stat(paths[index], &folder) == 0)
+            #expect(copied.st_ino == folder.st_ino && copied.st_dev == folder.st_dev)
+            var flags = statvfs()
+            #expect(fstatvfs(copy, &flags) == 0)
+            let wanted: UInt = 1 | 2 | 4 | 8  // ST_RDONLY, ST_NOSUID, ST_NODEV, ST_NOEXEC (the last two not in Glibc's module)
+            #expect(flags.f_flag & wanted == wanted, "f_flag \(flags.f_flag)")
+        }
+        var own = statvfs()
+        #expect(statvfs(base, &own) == 0 && own.f_flag & UInt(ST_RDONLY) == 0, "the folders' own mount is unchanged")
+        #expect(batch.takeMountCopies() == [-1, -1, -1], "the copies are handed over once")
     }
 
     @Test func aBatchNobodyWaitedForIsDoneWhenItGoes() throws {

@@ -76,6 +76,41 @@ struct MountTests {
         }
     }
 
+    /// The cgroup mount binds the container's own folder of each v1 hierarchy, read-only as the spec's options say.
+    /// Run in a mount namespace whose pids hierarchy is shared, as on a systemd host: the container's folder there
+    /// is a slave of the host's mount (as a bind in its rslave mount namespace is), never a peer that would carry
+    /// mounts made in the container out to the host.
+    @Test(.enabled(if: isDirectory("/sys/fs/cgroup/pids") && !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")))
+    func cgroupMountBindsTheContainersOwnFoldersReadOnlyAsSlavesOfTheHostsMounts() async throws {
+        try await withHarness { h in
+            let config = ContainerConfig.shell(
+                "cat /proc/self/mountinfo; if echo 1 > /sys/fs/cgroup/pids/pids.max 2>/dev/null; then echo WROTE; else echo refused; fi")
+            let bundle = try h.makeBundle(config)
+            let id = h.newID("cgmount")
+            let script = "mount --make-shared /sys/fs/cgroup/pids && exec \"$0\" --root \"$1\" run --bundle \"$2\" \"$3\""
+            let result = try await h.host("/usr/bin/unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+                                                               script, h.binary, h.stateDirectory, bundle.path, id])
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout.hasSuffix("refused\n") || result.stdout.hasSuffix("refused"), "\(result)")
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            let binds = MountTable.parse(result.stdout).filter { $0.mountPoint.hasPrefix("/sys/fs/cgroup/") }
+            #expect(binds.count >= 2, "\(result.stdout)")
+            for bind in binds {
+                #expect(bind.fileSystemType == "cgroup", "\(bind)")
+                #expect(bind.root.hasSuffix("/" + id), "\(bind.mountPoint) shows \(bind.root)")
+                for option in ["ro", "nosuid", "nodev", "noexec"] {
+                    #expect(bind.mountOptions.contains(option), "\(option) missing from \(bind.mountPoint): \(bind.mountOptions)")
+                }
+            }
+            // The optional fields (between the options and the dash) of the pids bind.
+            let pids = try #require(lines.first { $0.split(separator: " ").count > 4 && $0.split(separator: " ")[4] == "/sys/fs/cgroup/pids" })
+            let fields = pids.split(separator: " ")
+            let optional = fields[6..<(fields.firstIndex(of: "-") ?? fields.endIndex)]
+            #expect(optional.contains { $0.hasPrefix("master:") }, "\(pids)")
+            #expect(!optional.contains { $0.hasPrefix("shared:") }, "\(pids)")
+        }
+    }
+
     @Test func readonlyRootMakesSlashReadOnly() async throws {
         try await withHarness { h in
             var config = ContainerConfig.shell("if touch /written 2>/dev/null; then echo WROTE; else echo refused; fi; cat /proc/self/mountinfo")

@@ -43,4 +43,27 @@ import Testing
             | LinuxNamespaceType.uts.cloneFlag | LinuxNamespaceType.mount.cloneFlag
         #expect(ContainerInit.newNamespaceFlags(spec) == expected)
     }
+
+    @Test func theCgroupBindsAreCopiedWithTheRemountOfTheFirstCgroupMountOnlyWhenTheyAreV1Folders() {
+        let options = ["nosuid", "noexec", "nodev", "relatime", "ro"]
+        var spec = Spec()
+        spec.mounts = [Mount(destination: "/proc", type: "proc", source: "proc"),
+                       Mount(destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: options),
+                       Mount(destination: "/other", type: "cgroup", source: "cgroup", options: ["rw"])]
+        spec.linux = Linux(namespaces: Self.runcDefault)
+        let v1 = [CgroupBind(name: "memory", fsType: "cgroup", options: "memory", hostPath: "/sys/fs/cgroup/memory/c"),
+                  CgroupBind(name: "pids", fsType: "cgroup", options: "pids", hostPath: "/sys/fs/cgroup/pids/c")]
+        #expect(Runtime.cgroupMountAttributes(spec, binds: v1)
+                == MountAttributes(remountFlags: MountOptions.parse(options).flags))
+        // The v2 hierarchy bound whole (a unified host), no bind at all, or a cgroup namespace (mounted fresh): none.
+        let unified = [CgroupBind(name: "", fsType: "cgroup2", options: "", hostPath: "/sys/fs/cgroup/c")]
+        #expect(Runtime.cgroupMountAttributes(spec, binds: unified) == nil)
+        #expect(Runtime.cgroupMountAttributes(spec, binds: []) == nil)
+        var withNamespace = spec
+        withNamespace.linux = Linux(namespaces: Self.runcDefault + [LinuxNamespace(type: .cgroup)])
+        #expect(Runtime.cgroupMountAttributes(withNamespace, binds: v1) == nil)
+        var withoutMount = spec
+        withoutMount.mounts = [Mount(destination: "/proc", type: "proc", source: "proc")]
+        #expect(Runtime.cgroupMountAttributes(withoutMount, binds: v1) == nil)
+    }
 }

@@ -6,7 +6,10 @@ import Testing
 
 @Suite struct InitMessageTests {
     static let messages: [InitMessage] = [
-        .requestMappings(pid: 1), .mappingsDone, .pid(Int32.max), .runHooks, .hooksDone(pid: 70000), .ready, .cgroupReady, .resourcesSet,
+        .requestMappings(pid: 1), .mappingsDone, .pid(Int32.max), .runHooks, .hooksDone(pid: 70000), .ready,
+        .cgroupReady(openedTaskFiles: 0, mountCopies: 0),
+        .cgroupReady(openedTaskFiles: 0b1_0000_1001, mountCopies: 0), .cgroupReady(openedTaskFiles: 0, mountCopies: 0b110),
+        .cgroupReady(openedTaskFiles: UInt64.max, mountCopies: 1 << 63), .resourcesSet,
         .failed(PodrunError(.invalidSpec, "bad {json} \"here\"", path: "process.args")),
     ]
 
@@ -27,7 +30,7 @@ import Testing
     @Test func aMessageSentBeforeThePeerClosedWithUnreadMessagesIsStillReceived() throws {
         let (runtime, process) = try SyncChannel<InitMessage>.pair()
         defer { close(runtime) }
-        try SyncChannel<InitMessage>(fd: runtime).send(.cgroupReady)
+        try SyncChannel<InitMessage>(fd: runtime).send(.cgroupReady(openedTaskFiles: 0, mountCopies: 0))
         try SyncChannel<InitMessage>(fd: process).send(.failed(PodrunError(.invalidSpec, "bad mount")))
         close(process)
         let channel = SyncChannel<InitMessage>(fd: runtime)

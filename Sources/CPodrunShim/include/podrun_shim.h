@@ -21,6 +21,17 @@ pid_t podrun_clone_into_cgroup(int cgroupfd);
 pid_t podrun_clone3(uint64_t flags, int cgroupfd);
 int podrun_unshare(int flags);
 struct podrun_mkdir_batch;
+/// Descriptors a batch makes of its folders for another process, one per folder (-1 where none was made; the
+/// arrays hold as many as the batch has folders): with `opened`, the file `open_name` opened write-only; with
+/// `trees`, a detached copy of the folder's mount (open_tree(2) OPEN_TREE_CLONE, not recursive) given the
+/// attributes `tree_set` and `tree_clear` and slave propagation (mount_setattr(2)). All close-on-exec.
+struct podrun_folder_handover {
+    const char *open_name;
+    int *opened;
+    int *trees;
+    uint64_t tree_set;
+    uint64_t tree_clear;
+};
 /// A file to write in a folder that a batch makes, only when the batch's mkdir of folder number `folder` made it:
 /// each line in a write of its own, or, when `copy_from` is not NULL, that file's content (up to 4 KiB, its
 /// trailing newlines dropped) in one write.
@@ -33,11 +44,12 @@ struct podrun_folder_write {
 };
 /// Starts a thread that makes each folder of `paths` (mkdir, mode 0755), putting its errno (0 when made) in
 /// `errors`, then does `writes`, putting each one's errno (0 when written, -1 when its folder was not made) in
-/// `write_errors`. Everything must stay valid until `podrun_mkdir_batch_wait`. The thread does nothing else (no
-/// allocation, no lock), so that the caller may clone3 meanwhile. NULL with errno when no thread could start.
+/// `write_errors`; then, with `handover`, what it asks for in each folder that it made or found there. Everything
+/// must stay valid until `podrun_mkdir_batch_wait`. The thread does nothing else (no allocation, no lock), so that
+/// the caller may clone3 meanwhile. NULL with errno when no thread could start.
 struct podrun_mkdir_batch *podrun_mkdir_batch_start(const char *const *paths, int *errors, int count,
                                                     const struct podrun_folder_write *writes, int *write_errors,
-                                                    int write_count);
+                                                    int write_count, const struct podrun_folder_handover *handover);
 /// Waits for the batch's thread to end and frees the batch; the errors are then complete.
 void podrun_mkdir_batch_wait(struct podrun_mkdir_batch *batch);
 /// The filesystem type (statfs's f_type magic number) of what `path` is on; -1 with errno on failure. Glibc's
@@ -67,6 +79,11 @@ int podrun_seccomp_load(const void *filter, size_t instructions, unsigned int fl
 
 /// Sends one fd with a one-byte payload over a unix socket (SCM_RIGHTS).
 int podrun_send_fd(int sock, int fd);
+/// Sends `length` bytes as one message with `count` descriptors (at most 64; SCM_RIGHTS); bytes sent or -1.
+long podrun_send_with_fds(int sock, const void *bytes, size_t length, const int *fds, int count);
+/// Receives one message of at most `length` bytes and the descriptors that came with it (close-on-exec; up to
+/// `max` into `fds`, `*count` of them, the others closed); bytes received (0 at end of stream) or -1.
+long podrun_recv_with_fds(int sock, void *bytes, size_t length, int *fds, int max, int *count);
 /// Receives one fd sent with `podrun_send_fd`; returns the fd.
 int podrun_recv_fd(int sock);
 
@@ -98,6 +115,8 @@ long podrun_sendfile(int out, int in, size_t count);
 /// mount_setattr(2) on the mount `fd` refers to, recursively, setting and clearing MOUNT_ATTR_* bits.
 int podrun_mount_setattr_recursive(int fd, uint64_t set, uint64_t clear);
 
+/// move_mount(2) of the mount `from` refers to (a detached tree, say) onto `to_path` under `to_directory`.
+int podrun_move_mount(int from, int to_directory, const char *to_path);
 /// Loads a BPF_PROG_TYPE_CGROUP_DEVICE program of `count` 8-byte instructions; returns its fd. On a
 /// verifier error, its log is written to `log` (of `log_size` bytes).
 int podrun_bpf_load_device_program(const void *instructions, unsigned int count, char *log, unsigned int log_size);
