@@ -211,8 +211,7 @@ public indirect enum JSONTree: Sendable, Equatable {
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: "\"") {
                 index += 1
-                // Invalid UTF-8 is refused, as `JSONDecoder` refuses it.
-                return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), as: UTF8.self)
+                return Self.text(UnsafeBufferPointer(rebasing: bytes[start..<index - 1]))
             }
             var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
             while index < bytes.count {
@@ -220,8 +219,7 @@ public indirect enum JSONTree: Sendable, Equatable {
                 index += 1
                 switch b {
                 case UInt8(ascii: "\""):
-                    // Invalid UTF-8 is refused, as `JSONDecoder` refuses it.
-                    return String(validating: out, as: UTF8.self)
+                    return out.withUnsafeBufferPointer { Self.text($0) }
                 case UInt8(ascii: "\\"):
                     guard index < bytes.count else { return nil }
                     let escape = bytes[index]
@@ -254,6 +252,14 @@ public indirect enum JSONTree: Sendable, Equatable {
                 }
             }
             return nil
+        }
+
+        /// A string's UTF-8 bytes as text; nil when they are not valid UTF-8 (refused, as `JSONDecoder` refuses them).
+        /// ASCII, what config.json and the state files hold, is valid as it is: `String(validating:as:)`, generic
+        /// over the encoding, looks its types up at run time on every call.
+        static func text(_ utf8: UnsafeBufferPointer<UInt8>) -> String? {
+            if utf8.allSatisfy({ $0 < 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
+            return String(validating: utf8, as: UTF8.self)
         }
 
         mutating func hex4() -> UInt32? {
