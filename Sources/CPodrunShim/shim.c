@@ -106,44 +106,6 @@ int podrun_seccomp_load(const void *filter, size_t instructions, unsigned int fl
     return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 }
 
-int podrun_send_fd(int sock, int fd) {
-    char byte = 0;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    memset(&u, 0, sizeof(u));
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t n;
-    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
-    return n < 0 ? -1 : 0;
-}
-
-int podrun_recv_fd(int sock) {
-    char byte;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    ssize_t n;
-    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
-    if (n < 0) return -1;
-    if (n == 0) { errno = ECONNRESET; return -1; }
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) { errno = EBADMSG; return -1; }
-    int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof(int));
-    return fd;
-}
-
 // The most descriptors one message carries (the kernel's SCM_MAX_FD is 253).
 enum { PODRUN_MESSAGE_FDS = 64 };
 
@@ -192,6 +154,22 @@ long podrun_recv_with_fds(int sock, void *bytes, size_t length, int *fds, int ma
         }
     }
     return n;
+}
+
+int podrun_send_fd(int sock, int fd) {
+    char byte = 0;
+    return podrun_send_with_fds(sock, &byte, 1, &fd, 1) < 0 ? -1 : 0;
+}
+
+int podrun_recv_fd(int sock) {
+    char byte;
+    int fd = -1;
+    int count = 0;
+    long n = podrun_recv_with_fds(sock, &byte, 1, &fd, 1, &count);
+    if (n < 0) return -1;
+    if (n == 0) { errno = ECONNRESET; return -1; }
+    if (count == 0) { errno = EBADMSG; return -1; }
+    return fd;
 }
 
 int podrun_ioctl_set_ctty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }

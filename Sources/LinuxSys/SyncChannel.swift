@@ -35,26 +35,15 @@ public struct SyncChannel<Message: SyncMessage>: Sendable {
 
     /// Sends one message.
     public func send(_ message: Message) throws {
-        let bytes = try message.compactBytes ?? JSONCoding.encode(message, what: "sync message")
-        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard n == bytes.count else { throw PodrunError.system("send sync message") }
+        try send(message, descriptors: [])
     }
 
-    /// Receives one message; nil when the other side closed (all its copies of the socket).
+    /// Receives one message; nil when the other side closed (all its copies of the socket). Descriptors sent
+    /// with it are closed.
     public func receive() throws -> Message? {
-        // Received straight into the message's array: its 64 KiB are not zeroed (nor their pages touched) first.
-        let bytes = try [UInt8](unsafeUninitializedCapacity: 65536) { buffer, count in
-            count = 0
-            var n: Int
-            // ECONNRESET: the peer closed before reading what was sent to it. The kernel reports that once, before
-            // the messages the peer sent first (its `failed`, say), which the next reads return, then end-of-stream.
-            repeat {
-                n = recv(fd, buffer.baseAddress, buffer.count, 0)
-            } while n < 0 && (errno == EINTR || errno == ECONNRESET)
-            guard n >= 0 else { throw PodrunError.system("receive sync message") }
-            count = n
-        }
-        return try Self.decode(bytes)
+        let (message, descriptors) = try receiveWithDescriptors()
+        for descriptor in descriptors { close(descriptor) }
+        return message
     }
 
     /// Sends one message with `descriptors` (SCM_RIGHTS, at most 64): the receiver gets its own copies, in order.
@@ -65,7 +54,7 @@ public struct SyncChannel<Message: SyncMessage>: Sendable {
                 podrun_send_with_fds(fd, buffer.baseAddress, buffer.count, $0.baseAddress, Int32($0.count))
             }
         }
-        guard n == bytes.count else { throw PodrunError.system("send sync message with descriptors") }
+        guard n == bytes.count else { throw PodrunError.system("send sync message") }
     }
 
     /// Receives one message and the descriptors sent with it (close-on-exec, in order; the caller owns them); a nil
@@ -74,6 +63,9 @@ public struct SyncChannel<Message: SyncMessage>: Sendable {
         var descriptors: [Int32] = []
         let bytes = try withUnsafeTemporaryAllocation(of: Int32.self, capacity: 64) { received in
             var count: Int32 = 0
+            // Received straight into the message's array: its 64 KiB are not zeroed (nor their pages touched) first.
+            // ECONNRESET (the peer closed before reading what was sent to it) is retried in C: the kernel reports it
+            // once, before the messages the peer sent first (its `failed`, say), then end-of-stream.
             let bytes = try [UInt8](unsafeUninitializedCapacity: 65536) { buffer, length in
                 length = 0
                 let n = podrun_recv_with_fds(fd, buffer.baseAddress, buffer.count, received.baseAddress, 64, &count)
