@@ -367,19 +367,21 @@ struct RootfsBuilder: ~Copyable {
 
     /// Last of the filesystem work (after hostname and sysctl, as runc): read-only paths and masked paths.
     static func protectPaths(_ spec: Spec) throws {
+        // As runc does: the mount says whether the path is there (ENOENT) and, for a mask, whether it is a folder
+        // (ENOTDIR from the bind of /dev/null), with no stat before each.
         for path in spec.linux?.readonlyPaths ?? [] {
-            guard FileIO.exists(path) else { continue }
-            try Sys.mount(path, path, nil, Sys.MS_BIND | Sys.MS_REC, describe: "bind readonly path")
+            guard podrun_mount(path, path, nil, Sys.MS_BIND | Sys.MS_REC, nil) == 0 else {
+                let e = errno
+                if e == ENOENT { continue }
+                throw PodrunError.system("bind readonly path", path: path, errno: e)
+            }
             try remount(path, flags: Sys.MS_BIND | Sys.MS_REC | Sys.MS_RDONLY)
         }
-        for path in spec.linux?.maskedPaths ?? [] {
-            var st = stat()
-            guard stat(path, &st) == 0 else { continue }
-            if (st.st_mode & S_IFMT) == S_IFDIR {
-                try Sys.mount("tmpfs", path, "tmpfs", Sys.MS_RDONLY, describe: "mask")
-            } else {
-                try Sys.mount("/dev/null", path, nil, Sys.MS_BIND, describe: "mask")
-            }
+        for path in spec.linux?.maskedPaths ?? [] where podrun_mount("/dev/null", path, nil, Sys.MS_BIND, nil) != 0 {
+            let e = errno
+            if e == ENOENT { continue }
+            guard e == ENOTDIR else { throw PodrunError.system("mask", path: path, errno: e) }
+            try Sys.mount("tmpfs", path, "tmpfs", Sys.MS_RDONLY, describe: "mask")
         }
     }
 
