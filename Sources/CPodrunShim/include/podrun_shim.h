@@ -44,13 +44,14 @@ struct podrun_folder_write {
 };
 /// Starts a thread that makes each folder of `paths` (mkdir, mode 0755), putting its errno (0 when made) in
 /// `errors`, then does `writes`, putting each one's errno (0 when written, -1 when its folder was not made) in
-/// `write_errors`; then, with `handover`, what it asks for in each folder that it made or found there. Everything
-/// must stay valid until `podrun_mkdir_batch_wait`. The thread does nothing else (no allocation, no lock), so that
-/// the caller may clone3 meanwhile. NULL with errno when no thread could start.
+/// `write_errors`; then, with `handover`, what it asks for in each folder that it made or found there. The thread
+/// writes into memory of its own, which no fork copies; `podrun_mkdir_batch_wait` copies its results into `errors`,
+/// `write_errors` and the handover's arrays. Everything must stay valid until then. The thread does nothing else
+/// (no allocation, no lock), so that the caller may clone3 meanwhile. NULL with errno when no thread could start.
 struct podrun_mkdir_batch *podrun_mkdir_batch_start(const char *const *paths, int *errors, int count,
                                                     const struct podrun_folder_write *writes, int *write_errors,
                                                     int write_count, const struct podrun_folder_handover *handover);
-/// Waits for the batch's thread to end and frees the batch; the errors are then complete.
+/// Waits for the batch's thread to end, copies its results to the caller's arrays and frees the batch.
 void podrun_mkdir_batch_wait(struct podrun_mkdir_batch *batch);
 /// The filesystem type (statfs's f_type magic number) of what `path` is on; -1 with errno on failure. Glibc's
 /// Swift module leaves statfs out.
