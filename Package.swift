@@ -6,8 +6,13 @@ import PackageDescription
 /// calls instead of mangled names: a mangled name is resolved at run time, and each protocol requirement of
 /// its arguments is then looked up by a scan of all conformance records of the static binary: a quarter
 /// of the user CPU time of a `run` (mostly decoding config.json and encoding state.json).
+///
+/// No dynamic actor isolation checks: in the Swift 6 language mode `main.swift`'s top-level code asks at run time
+/// whether it runs on the main actor, which needs Swift concurrency's runtime and libdispatch set up; podrun has no
+/// actors, and its static release binary leaves their constructors out (scripts/release-constructors.ld).
 let podrunSwiftSettings: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]),
+    .unsafeFlags(["-disable-dynamic-actor-isolation"]),
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
@@ -56,7 +61,12 @@ let package = Package(
         .executableTarget(name: "podrun", dependencies: [
             "Sandbox", "Pod", "ImageStore", "OCISpec", "PodrunCore", "LinuxSys", "CLibseccomp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: podrunSwiftSettings),
+        ], swiftSettings: podrunSwiftSettings, linkerSettings: [
+            // The release binary leaves out constructors of the Swift runtime and the C libraries that podrun does
+            // not need (see the script). GNU ld: gold has no INSERT, and lld pulls in more archive members.
+            .unsafeFlags(["-use-ld=bfd", "-Xlinker", "-T", "-Xlinker", Context.packageDirectory + "/scripts/release-constructors.ld"],
+                         .when(configuration: .release)),
+        ]),
 
         .testTarget(name: "PodrunCoreTests", dependencies: ["PodrunCore"]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"], resources: [.copy("Fixtures")]),

@@ -1,5 +1,4 @@
 import Crypto
-import Dispatch
 import Glibc
 import LinuxSys
 import PodrunCore
@@ -102,14 +101,10 @@ public struct SnapshotStore: Sendable {
         try FileIO.makeDirectories(store.stagingDirectory, mode: 0o700)
         let results = LayerResults(count: jobs.count)
         defer { results.deallocate() }
-        if jobs.count == 1 {
-            results.run(0) { try stageLayer(jobs[0], limits: limits) }
-        } else {
-            let pending = jobs
-            DispatchQueue.concurrentPerform(iterations: pending.count) { number in
-                let job = pending[number]
-                results.run(number) { try stageLayer(job, limits: limits) }
-            }
+        let pending = jobs
+        ParallelLoop.forEach(pending.count) { number in
+            let job = pending[number]
+            results.run(number) { try stageLayer(job, limits: limits) }
         }
         var staged: [StagedSnapshot] = []
         var failure: (any Error)?
