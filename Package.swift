@@ -9,7 +9,7 @@ import PackageDescription
 ///
 /// No dynamic actor isolation checks: in the Swift 6 language mode `main.swift`'s top-level code asks at run time
 /// whether it runs on the main actor, which needs Swift concurrency's runtime and libdispatch set up; podrun has no
-/// actors, and its static release binary leaves their constructors out (scripts/release-constructors.ld).
+/// actors, and its static release binary leaves their constructors out (scripts/release-link.ld).
 let podrunSwiftSettings: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]),
     .unsafeFlags(["-disable-dynamic-actor-isolation"]),
@@ -63,8 +63,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: podrunSwiftSettings, linkerSettings: [
             // The release binary leaves out constructors of the Swift runtime and the C libraries that podrun does
-            // not need (see the script). GNU ld: gold has no INSERT, and lld pulls in more archive members.
-            .unsafeFlags(["-use-ld=bfd", "-Xlinker", "-T", "-Xlinker", Context.packageDirectory + "/scripts/release-constructors.ld"],
+            // not need, and its code segment ends on a 2 MiB boundary (see the script). GNU ld: gold has no INSERT,
+            // and lld pulls in more archive members (Foundation's). One code segment from the file's start, as gold
+            // makes it (noseparate-code), so that its first 2 MiB are one folio too.
+            .unsafeFlags(["-use-ld=bfd", "-Xlinker", "-z", "-Xlinker", "noseparate-code",
+                          "-Xlinker", "-T", "-Xlinker", Context.packageDirectory + "/scripts/release-link.ld"],
                          .when(configuration: .release)),
         ]),
 

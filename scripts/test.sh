@@ -30,7 +30,7 @@ swift test --skip LinuxSysTests </dev/null || status=$?
 # installed podrun that nothing can write forks its init instead, and clones a container's process straight into
 # its namespaces: run the integration tests again on a read-only bind-mounted copy to cover that path too. The
 # copy is of the static release build, the binary scripts/install.sh installs and the bench times, which is
-# linked differently (no dynamic loader, and without some runtime constructors: scripts/release-constructors.ld).
+# linked differently (no dynamic loader, and without some runtime constructors: scripts/release-link.ld).
 if [ -z "${PODRUN_BIN:-}" ]; then
     protected=$(mktemp -d /tmp/podrun-protected-XXXXXX)
     trap 'umount "$protected" 2>/dev/null || true; rm -rf "$protected"' EXIT

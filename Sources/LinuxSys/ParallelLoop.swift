@@ -5,7 +5,7 @@ import Synchronization
 /// is left, the calling thread among them.
 ///
 /// podrun does not use Dispatch (nor Swift concurrency, which runs on it): the static release binary leaves
-/// libdispatch's constructor out (scripts/release-constructors.ld), which every podrun command would otherwise
+/// libdispatch's constructor out (scripts/release-link.ld), which every podrun command would otherwise
 /// pay for at start-up, so Dispatch would find itself uninitialized there.
 public enum ParallelLoop {
     /// Calls `body` once for each index in `0..<iterations`, on at most `width` threads (the calling thread
